@@ -1,0 +1,218 @@
+/*
+ * netdev.h - network devices: one small ops table, an RX and a TX ring each, and five kinds.
+ *
+ *   TAP      a Linux TAP device (IFF_TAP|IFF_NO_PI, non-blocking); the kernel is on the other side
+ *   pcap     replays a pcap file's frames on their timestamps; records what is sent to another file
+ *   pair     two devices wired together in memory: what one transmits, the other receives
+ *   capture  wraps any device and tees both directions to a pcap file
+ *   fault    wraps any device and drops, duplicates, reorders, corrupts and delays frames, seeded
+ *
+ * The flow, NAPI-style: netdev_poll(dev, budget) moves up to `budget` received frames from the backend
+ * into the device's RX ring; the stack takes them with netdev_rx_burst(). On the way out,
+ * netdev_xmit() queues a frame on the TX ring and netdev_flush() hands the ring to the backend in
+ * batches, once per round. Every function that takes an skb consumes it: it is sent, queued, or freed
+ * and counted.
+ *
+ * Frames in and out are whole Ethernet frames without the FCS. Wrappers take ownership of the device
+ * they wrap and close it when they are closed; they look like any other device, so they stack.
+ *
+ * Room for offloads: `features` will carry NETDEV_F_VNET_HDR (virtio-net header on TAP), with TSO/GSO
+ * and checksum offload described per skb by skb_shinfo()->gso_* and skb->ip_summed. No device sets
+ * these bits yet.
+ */
+#ifndef USTACK_NETDEV_H
+#define USTACK_NETDEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ustack/clock.h"
+#include "ustack/ring.h"
+#include "ustack/skb.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NETDEV_NAME_MAX 16 /* as IFNAMSIZ, with the terminating NUL */
+#define ETH_ALEN 6
+#define ETH_HLEN 14
+#define ETH_ZLEN 60	/* shortest frame without FCS */
+#define ETH_VLAN_HLEN 4
+#define ETH_DATA_LEN 1500
+#define NETDEV_MAX_BATCH 64 /* frames handed to a backend's xmit at once */
+
+/* Device feature bits (reserved for offloads; none set yet). */
+enum netdev_features {
+	NETDEV_F_VNET_HDR = 1u << 0, /* frames carry a virtio_net_hdr (TAP IFF_VNET_HDR) */
+	NETDEV_F_HW_CSUM = 1u << 1,  /* device fills in transport checksums (SKB_CSUM_PARTIAL) */
+	NETDEV_F_TSO4 = 1u << 2,     /* device segments TCPv4 GSO frames */
+	NETDEV_F_RXCSUM = 1u << 3,   /* device marks verified checksums */
+};
+
+struct netdev_stats {
+	uint64_t rx_packets, rx_bytes; /* frames put on the RX ring */
+	uint64_t rx_dropped;	       /* no skb to read into (pool exhausted) */
+	uint64_t rx_errors;	       /* backend read errors, oversized or undersized frames */
+	uint64_t rx_ring_full;	       /* frames dropped because the RX ring was full */
+	uint64_t tx_packets, tx_bytes; /* frames the backend accepted */
+	uint64_t tx_dropped;	       /* frames the backend could not take (busy, wire gone) */
+	uint64_t tx_errors;	       /* backend write errors, frames too large for the device */
+	uint64_t tx_ring_full;	       /* frames dropped because the TX ring stayed full */
+};
+
+struct netdev;
+
+struct netdev_ops {
+	const char *kind; /* "tap", "pcap", "pair", "capture", "fault" */
+	/* Move up to `budget` frames from the backend to the RX ring (netdev_rx_deliver). Returns the
+	 * number delivered, or a negative errno for a device that is gone. */
+	int (*poll)(struct netdev *dev, uint32_t budget);
+	/* Send n frames. Consumes every skb: sent, or freed and counted. */
+	void (*xmit)(struct netdev *dev, struct sk_buff **skbs, uint32_t n);
+	/* A kernel fd that becomes readable when frames arrive, or -1. Optional. */
+	int (*fd)(const struct netdev *dev);
+	/* The next time (stack clock, ns) at which poll has work even without new input, or
+	 * US_TIME_NEVER. Optional. */
+	uint64_t (*next_deadline)(const struct netdev *dev);
+	/* Release the backend (and close a wrapped device); netdev_close frees priv. Optional. */
+	void (*close)(struct netdev *dev);
+};
+
+struct netdev {
+	const struct netdev_ops *ops;
+	char name[NETDEV_NAME_MAX];
+	uint8_t mac[ETH_ALEN]; /* the stack's own address on this link */
+	uint32_t mtu;	       /* bytes of IP datagram per frame */
+	uint32_t features;     /* enum netdev_features bits */
+	struct skb_pool *pool; /* receive buffers come from here */
+	struct us_clock *clock;
+	struct ring *rx; /* received frames, backend -> stack */
+	struct ring *tx; /* frames to send, stack -> backend */
+	struct netdev_stats stats;
+	struct netdev *lower; /* the wrapped device, for wrappers */
+	void *priv;	      /* the backend's state */
+};
+
+/* What every device is created with. */
+struct netdev_config {
+	struct skb_pool *pool;	/* required */
+	struct us_clock *clock; /* required */
+	const char *name;	/* optional; the TAP interface name for TAP */
+	uint8_t mac[ETH_ALEN];	/* the stack's MAC; all zero: a random locally administered one */
+	uint32_t mtu;		/* 0: 1500 (TAP: the interface's MTU) */
+	uint32_t rx_ring_size;	/* power of two; 0: 256 */
+	uint32_t tx_ring_size;	/* power of two; 0: 256 */
+};
+
+/* ---- the generic device API ---- */
+
+int netdev_poll(struct netdev *dev, uint32_t budget);
+/* Take up to n received frames off the RX ring; the caller owns them. */
+uint32_t netdev_rx_burst(struct netdev *dev, struct sk_buff **skbs, uint32_t n);
+/* Queue a frame for sending (consumes skb). When the TX ring is full it is flushed first; if it is
+ * still full the frame is dropped, counted in tx_ring_full, and -ENOBUFS returned. */
+int netdev_xmit(struct netdev *dev, struct sk_buff *skb);
+/* Hand everything on the TX ring to the backend; returns how many frames were handed. */
+uint32_t netdev_flush(struct netdev *dev);
+int netdev_fd(const struct netdev *dev);
+uint64_t netdev_next_deadline(const struct netdev *dev);
+/* Free queued frames, close the backend (and any wrapped device) and free dev. NULL is a no-op. */
+void netdev_close(struct netdev *dev);
+
+/* For backends: put a received frame on the RX ring (consumes skb), counting it or the ring-full
+ * drop. Sets skb->dev and, if unset, the receive timestamp. Returns 0 or -ENOBUFS. */
+int netdev_rx_deliver(struct netdev *dev, struct sk_buff *skb);
+/* For backends: a new device with its rings, name and MAC from cfg and priv_size zeroed bytes of
+ * private state. NULL with errno set. */
+struct netdev *netdev_alloc(const struct netdev_ops *ops, const struct netdev_config *cfg,
+			    size_t priv_size);
+/* A locally administered unicast MAC, random. */
+void netdev_random_mac(uint8_t mac[ETH_ALEN]);
+/* "aa:bb:cc:dd:ee:ff" -> mac; 0 or -EINVAL. */
+int netdev_parse_mac(const char *s, uint8_t mac[ETH_ALEN]);
+
+/* ---- TAP ---- */
+
+/* Attach to the TAP device cfg->name, creating it if it does not exist (IFF_TAP|IFF_NO_PI,
+ * non-blocking). Offloads are set explicitly to none (TUNSETOFFLOAD 0): a TAP device keeps the flags
+ * of an earlier user. The MTU is read from the interface unless cfg->mtu is set. NULL with errno. */
+struct netdev *netdev_tap_open(const struct netdev_config *cfg);
+/* The kernel side's MAC address of a TAP device (what the kernel puts in frames it sends). */
+int netdev_tap_kernel_mac(const struct netdev *dev, uint8_t mac[ETH_ALEN]);
+
+/* ---- pcap ---- */
+
+enum netdev_pcap_timing {
+	NETDEV_PCAP_ASAP = 0,  /* replay frames as fast as polled, in order */
+	NETDEV_PCAP_TIMED = 1, /* a frame is received when the clock reaches its time: the clock's time
+				* at open plus the frame's offset from the file's first frame */
+};
+
+struct netdev_pcap_config {
+	struct netdev_config base;
+	const char *in_path;  /* frames to receive; NULL: none */
+	const char *out_path; /* where transmitted frames are written; NULL: discarded (counted) */
+	enum netdev_pcap_timing timing;
+};
+
+struct netdev *netdev_pcap_open(const struct netdev_pcap_config *cfg);
+/* The stack-clock time at which the next input frame is due: 0 and *ns set, or -ENOENT after the
+ * last frame. */
+int netdev_pcap_next_time(const struct netdev *dev, uint64_t *ns);
+/* True once every input frame has been delivered (or there was no input). */
+bool netdev_pcap_eof(const struct netdev *dev);
+
+/* ---- pair ---- */
+
+struct netdev_pair_config {
+	struct netdev_config a, b; /* each end's pool, clock, MAC, MTU, rings */
+	uint32_t wire_capacity;	   /* frames in flight per direction at most; 0: 4096 */
+};
+
+/* Two devices wired together: a frame sent on one is copied into a buffer from the other's pool and
+ * received there. Closing one end leaves the other sending into nothing (counted as tx_dropped).
+ * 0 or a negative errno. */
+int netdev_pair_create(const struct netdev_pair_config *cfg, struct netdev **a, struct netdev **b);
+
+/* ---- capture wrapper ---- */
+
+/* Wrap `lower`: every frame received and sent is also written to the pcap file `path` with the stack
+ * clock's time. On success the wrapper owns lower; on failure (NULL, errno set) the caller keeps it. */
+struct netdev *netdev_capture_wrap(struct netdev *lower, const char *path);
+
+/* ---- fault wrapper ---- */
+
+/* Probabilities are per frame, each in [0, 1], applied in each direction independently, in this
+ * order: drop; corrupt (one bit flipped past the Ethernet header); duplicate (a copy follows the
+ * frame); reorder (held back until the next frame in that direction has passed, or reorder_max_ns);
+ * delay (held for delay_ns). The same seed and the same frames give exactly the same faults. */
+struct netdev_fault_config {
+	uint64_t seed;
+	double drop, corrupt, duplicate, reorder, delay;
+	uint64_t delay_ns;	 /* how long a delayed frame is held; 0: 10 ms */
+	uint64_t reorder_max_ns; /* longest a reordered frame waits for a successor; 0: 10 ms */
+	uint32_t max_held;	 /* frames held per direction at most (then passed unharmed); 0: 1024 */
+	bool rx, tx;		 /* which directions to harm; both false means both */
+};
+
+struct netdev_fault_stats {
+	uint64_t passed;     /* frames that went through (including duplicates and held ones) */
+	uint64_t dropped;
+	uint64_t corrupted;
+	uint64_t duplicated;
+	uint64_t reordered;
+	uint64_t delayed;
+	uint64_t held_full; /* frames that should have been held but the hold queue was full */
+};
+
+struct netdev *netdev_fault_wrap(struct netdev *lower, const struct netdev_fault_config *cfg);
+/* Counters of a fault wrapper per direction; -EINVAL when dev is not one. */
+int netdev_fault_get_stats(const struct netdev *dev, struct netdev_fault_stats *rx,
+			   struct netdev_fault_stats *tx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
