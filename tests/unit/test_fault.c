@@ -1,0 +1,392 @@
+/*
+ * test_fault.c - the fault wrapper: each fault alone at probability 1 does exactly what it says;
+ * at fractional probabilities the rates are right; the same seed gives the same faults and another
+ * seed other ones; holding is bounded; each direction can be harmed alone.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "test_util.h"
+
+#define FRAME_LEN 64u
+
+static struct netdev *low_a, *peer, *fdev;
+
+/* pair low_a <-> peer, with the fault wrapper on low_a */
+static void fault_open(const struct netdev_fault_config *fc)
+{
+	struct netdev_pair_config cfg = { .wire_capacity = 1u << 16 };
+
+	cfg.a = (struct netdev_config){ .pool = t_pool, .clock = &t_clock, .rx_ring_size = 1u << 14,
+					.tx_ring_size = 1u << 14 };
+	cfg.b = cfg.a;
+	ck_assert_int_eq(netdev_pair_create(&cfg, &low_a, &peer), 0);
+	fdev = netdev_fault_wrap(low_a, fc);
+	ck_assert_ptr_nonnull(fdev);
+}
+
+static void fault_close(void)
+{
+	netdev_close(fdev);
+	netdev_close(peer);
+	fdev = low_a = peer = NULL;
+}
+
+static struct sk_buff *id_frame(uint32_t id)
+{
+	struct sk_buff *skb = test_frame(t_pool, FRAME_LEN, (uint8_t)id);
+
+	skb->data[ETH_HLEN] = (uint8_t)(id >> 24);
+	skb->data[ETH_HLEN + 1] = (uint8_t)(id >> 16);
+	skb->data[ETH_HLEN + 2] = (uint8_t)(id >> 8);
+	skb->data[ETH_HLEN + 3] = (uint8_t)id;
+	return skb;
+}
+
+static uint32_t frame_id(const struct sk_buff *skb)
+{
+	const uint8_t *p = skb->data + ETH_HLEN;
+
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Send n frames towards the wrapper (rx) or out of it (tx), let every held frame go, and collect
+ * what came out, in order: ids[] and, when want_skbs, the skbs themselves (else freed). */
+static uint32_t run(int tx, uint32_t n, uint32_t *ids, struct sk_buff **keep)
+{
+	struct netdev *from = tx ? fdev : peer, *to = tx ? peer : fdev;
+	struct sk_buff *got[NETDEV_MAX_BATCH];
+	uint32_t out = 0, k;
+
+	for (uint32_t i = 0; i < n; i++) {
+		netdev_xmit(from, id_frame(i));
+		if (i % 32 == 31)
+			netdev_flush(from);
+	}
+	netdev_flush(from);
+	for (int round = 0; round < 1000; round++) {
+		netdev_poll(to, 1024);
+		while ((k = netdev_rx_burst(to, got, NETDEV_MAX_BATCH)) > 0)
+			for (uint32_t i = 0; i < k; i++) {
+				ids[out] = frame_id(got[i]);
+				if (keep)
+					keep[out] = got[i];
+				else
+					skb_free(got[i]);
+				out++;
+			}
+		if (netdev_next_deadline(fdev) == US_TIME_NEVER && netdev_next_deadline(to) == US_TIME_NEVER)
+			break;
+		us_clock_advance(&t_clock, US_NSEC_PER_MSEC);
+		netdev_poll(fdev, 0); /* a poll with no budget still releases held tx frames */
+	}
+	return out;
+}
+
+static uint32_t ids[40000];
+
+/* With nothing configured, frames pass in order, untouched, both ways. */
+START_TEST(test_fault_transparent)
+{
+	struct netdev_fault_config fc = { .seed = 1 };
+	struct netdev_fault_stats rx, tx;
+
+	fault_open(&fc);
+	ck_assert_uint_eq(run(0, 500, ids, NULL), 500);
+	for (uint32_t i = 0; i < 500; i++)
+		ck_assert_uint_eq(ids[i], i);
+	ck_assert_uint_eq(run(1, 500, ids, NULL), 500);
+	for (uint32_t i = 0; i < 500; i++)
+		ck_assert_uint_eq(ids[i], i);
+	ck_assert_int_eq(netdev_fault_get_stats(fdev, &rx, &tx), 0);
+	ck_assert_uint_eq(rx.passed, 500);
+	ck_assert_uint_eq(tx.passed, 500);
+	ck_assert_uint_eq(rx.dropped + rx.corrupted + rx.duplicated + rx.reordered + rx.delayed, 0);
+	fault_close();
+}
+END_TEST
+
+/* drop = 1: nothing arrives, everything is counted. */
+START_TEST(test_fault_drop_all)
+{
+	struct netdev_fault_config fc = { .seed = 2, .drop = 1.0 };
+	struct netdev_fault_stats rx, tx;
+
+	fault_open(&fc);
+	ck_assert_uint_eq(run(0, 100, ids, NULL), 0);
+	ck_assert_uint_eq(run(1, 100, ids, NULL), 0);
+	netdev_fault_get_stats(fdev, &rx, &tx);
+	ck_assert_uint_eq(rx.dropped, 100);
+	ck_assert_uint_eq(tx.dropped, 100);
+	ck_assert_uint_eq(rx.passed + tx.passed, 0);
+	fault_close();
+}
+END_TEST
+
+/* drop = 0.3 over 10,000 frames: the count is within 5 standard deviations of 3,000 (sd ~ 46), and
+ * the frames that arrive keep their order. */
+START_TEST(test_fault_drop_rate)
+{
+	struct netdev_fault_config fc = { .seed = 3, .drop = 0.3 };
+	struct netdev_fault_stats rx;
+	uint32_t n;
+
+	fault_open(&fc);
+	n = run(0, 10000, ids, NULL);
+	netdev_fault_get_stats(fdev, &rx, NULL);
+	ck_assert_uint_eq(n + rx.dropped, 10000);
+	ck_assert_uint_ge(rx.dropped, 2770);
+	ck_assert_uint_le(rx.dropped, 3230);
+	for (uint32_t i = 1; i < n; i++)
+		ck_assert_uint_lt(ids[i - 1], ids[i]);
+	fault_close();
+}
+END_TEST
+
+/* corrupt = 1: every frame arrives with exactly one bit flipped, never in the Ethernet header. */
+START_TEST(test_fault_corrupt)
+{
+	struct netdev_fault_config fc = { .seed = 4, .corrupt = 1.0 };
+	static struct sk_buff *keep[300];
+	uint32_t n;
+
+	fault_open(&fc);
+	n = run(1, 300, ids, keep);
+	ck_assert_uint_eq(n, 300);
+	for (uint32_t i = 0; i < n; i++) {
+		struct sk_buff *want = id_frame(i);
+		int bits = 0;
+		ck_assert_uint_eq(keep[i]->len, FRAME_LEN);
+		ck_assert_mem_eq(keep[i]->data, want->data, ETH_HLEN);
+		for (uint32_t k = 0; k < FRAME_LEN; k++)
+			bits += __builtin_popcount((unsigned)(keep[i]->data[k] ^ want->data[k]));
+		ck_assert_int_eq(bits, 1);
+		skb_free(want);
+		skb_free(keep[i]);
+	}
+	fault_close();
+}
+END_TEST
+
+/* duplicate = 1: every frame arrives twice in a row, byte-identical. */
+START_TEST(test_fault_duplicate)
+{
+	struct netdev_fault_config fc = { .seed = 5, .duplicate = 1.0 };
+	static struct sk_buff *keep[400];
+	struct netdev_fault_stats rx;
+
+	fault_open(&fc);
+	ck_assert_uint_eq(run(0, 200, ids, keep), 400);
+	for (uint32_t i = 0; i < 200; i++) {
+		ck_assert_uint_eq(ids[2 * i], i);
+		ck_assert_uint_eq(ids[2 * i + 1], i);
+		ck_assert_mem_eq(keep[2 * i]->data, keep[2 * i + 1]->data, FRAME_LEN);
+		ck_assert_ptr_ne(keep[2 * i]->head, keep[2 * i + 1]->head);
+		skb_free(keep[2 * i]);
+		skb_free(keep[2 * i + 1]);
+	}
+	netdev_fault_get_stats(fdev, &rx, NULL);
+	ck_assert_uint_eq(rx.duplicated, 200);
+	ck_assert_uint_eq(rx.passed, 400);
+	fault_close();
+}
+END_TEST
+
+/* reorder = 0.2: every frame arrives exactly once, and each reordered frame arrives after a frame
+ * sent later than it. */
+START_TEST(test_fault_reorder)
+{
+	struct netdev_fault_config fc = { .seed = 6, .reorder = 0.2 };
+	static uint8_t seen[2000];
+	struct netdev_fault_stats rx;
+	uint32_t n, inversions = 0;
+
+	fault_open(&fc);
+	n = run(0, 2000, ids, NULL);
+	ck_assert_uint_eq(n, 2000);
+	for (uint32_t i = 0; i < n; i++) {
+		ck_assert_uint_lt(ids[i], 2000);
+		ck_assert_uint_eq(seen[ids[i]]++, 0);
+		if (i && ids[i] < ids[i - 1])
+			inversions++;
+	}
+	netdev_fault_get_stats(fdev, &rx, NULL);
+	ck_assert_uint_ge(rx.reordered, 300);
+	ck_assert_uint_le(rx.reordered, 500);
+	ck_assert_uint_gt(inversions, 0);
+	ck_assert_uint_le(inversions, rx.reordered);
+	fault_close();
+}
+END_TEST
+
+/* A reordered frame with no successor goes after reorder_max_ns on the clock. */
+START_TEST(test_fault_reorder_timeout)
+{
+	struct netdev_fault_config fc = { .seed = 7, .reorder = 1.0, .reorder_max_ns = 3 * US_NSEC_PER_MSEC };
+	uint64_t t0 = us_clock_now(&t_clock);
+	struct sk_buff *got;
+
+	fault_open(&fc);
+	netdev_xmit(peer, id_frame(42));
+	netdev_flush(peer);
+	ck_assert_int_eq(netdev_poll(fdev, 8), 0);
+	ck_assert_uint_eq(netdev_next_deadline(fdev), t0 + 3 * US_NSEC_PER_MSEC);
+	us_clock_set(&t_clock, t0 + 3 * US_NSEC_PER_MSEC - 1);
+	ck_assert_int_eq(netdev_poll(fdev, 8), 0);
+	us_clock_set(&t_clock, t0 + 3 * US_NSEC_PER_MSEC);
+	ck_assert_int_eq(netdev_poll(fdev, 8), 1);
+	ck_assert_uint_eq(netdev_rx_burst(fdev, &got, 1), 1);
+	ck_assert_uint_eq(frame_id(got), 42);
+	skb_free(got);
+	ck_assert_uint_eq(netdev_next_deadline(fdev), US_TIME_NEVER);
+	fault_close();
+}
+END_TEST
+
+/* delay = 1: frames wait exactly delay_ns on the stack's clock, then go in their order. */
+START_TEST(test_fault_delay)
+{
+	struct netdev_fault_config fc = { .seed = 8, .delay = 1.0, .delay_ns = 5 * US_NSEC_PER_MSEC };
+	uint64_t t0 = us_clock_now(&t_clock);
+	struct netdev_fault_stats tx;
+
+	fault_open(&fc);
+	for (uint32_t i = 0; i < 10; i++)
+		netdev_xmit(fdev, id_frame(i));
+	netdev_flush(fdev);
+	ck_assert_int_eq(netdev_poll(peer, 64), 0);
+	ck_assert_uint_eq(netdev_next_deadline(fdev), t0 + 5 * US_NSEC_PER_MSEC);
+	us_clock_set(&t_clock, t0 + 5 * US_NSEC_PER_MSEC - 1);
+	netdev_poll(fdev, 0);
+	ck_assert_int_eq(netdev_poll(peer, 64), 0);
+	us_clock_set(&t_clock, t0 + 5 * US_NSEC_PER_MSEC);
+	netdev_poll(fdev, 0);
+	ck_assert_int_eq(netdev_poll(peer, 64), 10);
+	for (uint32_t i = 0; i < 10; i++) {
+		struct sk_buff *got;
+		ck_assert_uint_eq(netdev_rx_burst(peer, &got, 1), 1);
+		ck_assert_uint_eq(frame_id(got), i);
+		skb_free(got);
+	}
+	netdev_fault_get_stats(fdev, NULL, &tx);
+	ck_assert_uint_eq(tx.delayed, 10);
+	fault_close();
+}
+END_TEST
+
+/* The hold queue is bounded: past max_held, frames pass unharmed and held_full counts them. Closing
+ * the wrapper frees what it still holds. */
+START_TEST(test_fault_hold_bounded)
+{
+	struct netdev_fault_config fc = { .seed = 9, .delay = 1.0, .max_held = 4 };
+	struct netdev_fault_stats rx;
+
+	fault_open(&fc);
+	for (uint32_t i = 0; i < 10; i++)
+		netdev_xmit(peer, id_frame(i));
+	netdev_flush(peer);
+	ck_assert_int_eq(netdev_poll(fdev, 64), 6);
+	netdev_fault_get_stats(fdev, &rx, NULL);
+	ck_assert_uint_eq(rx.delayed, 4);
+	ck_assert_uint_eq(rx.held_full, 6);
+	fault_close(); /* four frames still held */
+}
+END_TEST
+
+/* Only the directions asked for are harmed. */
+START_TEST(test_fault_one_direction)
+{
+	struct netdev_fault_config fc = { .seed = 10, .drop = 1.0, .tx = true };
+	struct netdev_fault_stats rx, tx;
+
+	fault_open(&fc);
+	ck_assert_uint_eq(run(0, 50, ids, NULL), 50);
+	ck_assert_uint_eq(run(1, 50, ids, NULL), 0);
+	netdev_fault_get_stats(fdev, &rx, &tx);
+	ck_assert_uint_eq(rx.dropped, 0);
+	ck_assert_uint_eq(tx.dropped, 50);
+	fault_close();
+}
+END_TEST
+
+/* Record every fault decision of a mixed configuration as the sequence of ids that came out. */
+static uint32_t mixed_run(uint64_t seed, uint32_t *out)
+{
+	struct netdev_fault_config fc = { .seed = seed, .drop = 0.05, .corrupt = 0.05,
+					  .duplicate = 0.05, .reorder = 0.05, .delay = 0.05 };
+	uint32_t n;
+
+	us_clock_init_virtual(&t_clock, 1000 * US_NSEC_PER_SEC);
+	fault_open(&fc);
+	n = run(0, 5000, out, NULL);
+	fault_close();
+	return n;
+}
+
+/* The same seed gives exactly the same faults; another seed gives other ones. */
+START_TEST(test_fault_deterministic)
+{
+	static uint32_t a[10000], b[10000], c[10000];
+	uint32_t na = mixed_run(1234, a), nb = mixed_run(1234, b), nc = mixed_run(4321, c);
+
+	ck_assert_uint_eq(na, nb);
+	ck_assert_mem_eq(a, b, na * sizeof(a[0]));
+	ck_assert(na != nc || memcmp(a, c, na * sizeof(a[0])) != 0);
+}
+END_TEST
+
+/* Probabilities outside [0, 1] and missing arguments are refused with EINVAL. */
+START_TEST(test_fault_bad_config)
+{
+	struct netdev_fault_config fc = { .drop = 1.5 };
+	struct netdev_pair_config cfg = { 0 };
+	struct netdev *a, *b, *f;
+
+	cfg.a = (struct netdev_config){ .pool = t_pool, .clock = &t_clock };
+	cfg.b = cfg.a;
+	ck_assert_int_eq(netdev_pair_create(&cfg, &a, &b), 0);
+	errno = 0;
+	ck_assert_ptr_null(netdev_fault_wrap(a, &fc));
+	ck_assert_int_eq(errno, EINVAL);
+	fc.drop = -0.1;
+	ck_assert_ptr_null(netdev_fault_wrap(a, &fc));
+	fc.drop = 0;
+	fc.delay = __builtin_nan("");
+	ck_assert_ptr_null(netdev_fault_wrap(a, &fc));
+	ck_assert_ptr_null(netdev_fault_wrap(a, NULL));
+	ck_assert_ptr_null(netdev_fault_wrap(NULL, &fc));
+	ck_assert_int_eq(netdev_fault_get_stats(a, NULL, NULL), -EINVAL);
+	fc.delay = 0;
+	/* wrappers stack: a fault wrapper over a fault wrapper */
+	f = netdev_fault_wrap(a, &fc);
+	ck_assert_ptr_nonnull(f);
+	f = netdev_fault_wrap(f, &fc);
+	ck_assert_ptr_nonnull(f);
+	netdev_xmit(f, test_frame(t_pool, 60, 0));
+	netdev_flush(f);
+	ck_assert_int_eq(netdev_poll(b, 4), 1);
+	netdev_close(f);
+	netdev_close(b);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("fault");
+	TCase *tc = test_tcase("fault");
+
+	tcase_add_test(tc, test_fault_transparent);
+	tcase_add_test(tc, test_fault_drop_all);
+	tcase_add_test(tc, test_fault_drop_rate);
+	tcase_add_test(tc, test_fault_corrupt);
+	tcase_add_test(tc, test_fault_duplicate);
+	tcase_add_test(tc, test_fault_reorder);
+	tcase_add_test(tc, test_fault_reorder_timeout);
+	tcase_add_test(tc, test_fault_delay);
+	tcase_add_test(tc, test_fault_hold_bounded);
+	tcase_add_test(tc, test_fault_one_direction);
+	tcase_add_test(tc, test_fault_deterministic);
+	tcase_add_test(tc, test_fault_bad_config);
+	suite_add_tcase(s, tc);
+	return test_run(s);
+}
