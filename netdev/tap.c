@@ -21,6 +21,7 @@
 
 struct tap_dev {
 	int fd;
+	struct sk_buff *spare; /* a receive buffer kept from a read that found nothing */
 };
 
 static int tap_poll(struct netdev *dev, uint32_t budget)
@@ -31,8 +32,15 @@ static int tap_poll(struct netdev *dev, uint32_t budget)
 	uint32_t done = 0;
 
 	while (done < budget) {
-		struct sk_buff *skb = skb_alloc(dev->pool, SKB_MAX_HEADER + room);
+		struct sk_buff *skb = t->spare;
 		ssize_t n;
+
+		t->spare = NULL;
+		if (!skb) {
+			skb = skb_alloc(dev->pool, SKB_MAX_HEADER + room);
+			if (skb)
+				skb_reserve(skb, SKB_MAX_HEADER);
+		}
 
 		if (!skb) {
 			/* no buffer: read the frame into nothing, as a NIC out of descriptors drops it */
@@ -43,19 +51,20 @@ static int tap_poll(struct netdev *dev, uint32_t budget)
 			dev->stats.rx_dropped++;
 			continue;
 		}
-		skb_reserve(skb, SKB_MAX_HEADER);
 		n = read(t->fd, skb->data, room);
 		if (n < 0) {
 			int e = errno;
-			skb_free(skb);
-			if (e == EAGAIN || e == EINTR)
+			if (e == EAGAIN || e == EINTR) {
+				t->spare = skb; /* no frame: keep the buffer for the next poll */
 				break;
+			}
+			skb_free(skb);
 			dev->stats.rx_errors++;
 			return -e;
 		}
 		if ((uint32_t)n < ETH_HLEN || (uint32_t)n == room) {
 			dev->stats.rx_errors++;
-			skb_free(skb);
+			t->spare = skb;
 			continue;
 		}
 		skb_put(skb, (uint32_t)n);
@@ -104,6 +113,7 @@ static void tap_close(struct netdev *dev)
 {
 	struct tap_dev *t = dev->priv;
 
+	skb_free(t->spare);
 	if (t->fd >= 0)
 		close(t->fd);
 }

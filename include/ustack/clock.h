@@ -14,9 +14,9 @@
 extern "C" {
 #endif
 
-#define US_NSEC_PER_USEC 1000ull
-#define US_NSEC_PER_MSEC 1000000ull
-#define US_NSEC_PER_SEC 1000000000ull
+#define US_NSEC_PER_USEC UINT64_C(1000)
+#define US_NSEC_PER_MSEC UINT64_C(1000000)
+#define US_NSEC_PER_SEC UINT64_C(1000000000)
 /* "Never": a deadline that does not come. */
 #define US_TIME_NEVER UINT64_MAX
 
