@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "netdev_internal.h"
+#include "rand.h"
 
 enum { FAULT_RX = 0, FAULT_TX = 1 };
 
@@ -25,7 +26,7 @@ struct fault_cb {
 };
 
 struct fault_dir {
-	uint64_t rng[4];
+	struct us_rand rng;
 	bool enabled;
 	struct skb_queue held; /* ordered by release_ns */
 	struct netdev_fault_stats st;
@@ -42,41 +43,10 @@ static inline struct fault_cb *fault_cb(struct sk_buff *skb)
 	return (struct fault_cb *)(void *)skb->cb;
 }
 
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t fault_rand(struct fault_dir *d)
-{
-	uint64_t *s = d->rng;
-	uint64_t result = rotl(s[1] * 5, 7) * 9;
-	uint64_t t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return result;
-}
-
 /* One draw, true with probability p. */
 static bool fault_chance(struct fault_dir *d, double p)
 {
-	double u = (double)(fault_rand(d) >> 11) * 0x1.0p-53;
-
-	return u < p;
+	return us_rand_unit(&d->rng) < p;
 }
 
 static void fault_emit(struct netdev *dev, int dir, struct sk_buff *skb)
@@ -131,7 +101,7 @@ static bool fault_hold(struct fault_dev *f, int dir, struct sk_buff *skb, uint64
 
 static void fault_corrupt(struct fault_dir *d, struct sk_buff *skb)
 {
-	uint64_t r = fault_rand(d);
+	uint64_t r = us_rand_next(&d->rng);
 	uint32_t lo = skb->len > ETH_HLEN ? ETH_HLEN : 0;
 	uint32_t off;
 
@@ -292,9 +262,8 @@ struct netdev *netdev_fault_wrap(struct netdev *lower, const struct netdev_fault
 	if (!f->cfg.max_held)
 		f->cfg.max_held = 1024;
 	for (int i = 0; i < 2; i++) {
-		uint64_t x = cfg->seed ^ (i == FAULT_RX ? 0x7278ull : 0x7478ull); /* "rx", "tx" */
-		for (int k = 0; k < 4; k++)
-			f->dir[i].rng[k] = splitmix64(&x);
+		/* one stream per direction: "rx", "tx" */
+		us_rand_seed(&f->dir[i].rng, cfg->seed ^ (i == FAULT_RX ? 0x7278ull : 0x7478ull));
 		skb_queue_init(&f->dir[i].held);
 	}
 	f->dir[FAULT_RX].enabled = cfg->rx || !cfg->tx;

@@ -18,6 +18,8 @@
 
 /* Data buffers up to this size, shared info included, come from the pool's free list. */
 #define SKB_SMALL_BUF 2048u
+/* The largest buffer skb_alloc hands out. */
+#define SKB_MAX_ALLOC (1u << 30)
 
 struct skb_free_node {
 	struct skb_free_node *next;
@@ -189,6 +191,11 @@ struct sk_buff *skb_alloc(struct skb_pool *pool, uint32_t size)
 
 	if (!pool)
 		return NULL;
+	if (size > SKB_MAX_ALLOC) {
+		/* offsets and sizes are 32-bit; nothing the stack sends comes near this */
+		pool->st.alloc_failures++;
+		return NULL;
+	}
 	buf = skb_buf_get(pool, size);
 	if (!buf) {
 		pool->st.alloc_failures++;
@@ -408,6 +415,10 @@ int skb_queue_head(struct skb_queue *q, struct sk_buff *skb)
 
 void skb_unlink(struct skb_queue *q, struct sk_buff *skb)
 {
+	if (!skb->queued_) {
+		skb_misuse(skb->pool, "skb_unlink of an skb on no queue");
+		return;
+	}
 	if (skb->prev)
 		skb->prev->next = skb->next;
 	else

@@ -91,6 +91,7 @@ struct netdev {
 	struct ring *tx; /* frames to send, stack -> backend */
 	struct netdev_stats stats;
 	struct netdev *lower; /* the wrapped device, for wrappers */
+	int ifindex;	      /* set by the stack that owns the device; 0 before */
 	void *priv;	      /* the backend's state */
 };
 

@@ -129,8 +129,9 @@ uint64_t skb_pool_in_use(const struct skb_pool *pool);
 
 /* ---- allocation ---- */
 
-/* A new skb with `size` bytes of room, data == tail == head (no headroom until skb_reserve).
- * Returns NULL when a pool limit is reached or memory is exhausted (counted as alloc_failures). */
+/* A new skb with at least `size` bytes of room (rounded up to a multiple of 8), data == tail == head
+ * (no headroom until skb_reserve). Returns NULL when a pool limit is reached, size exceeds 1 GiB, or
+ * memory is exhausted (counted as alloc_failures). */
 struct sk_buff *skb_alloc(struct skb_pool *pool, uint32_t size);
 /* Release an skb: its descriptor always, its data when no clone still refers to it. skb_free(NULL) is
  * a no-op. An skb still on a queue is misuse (not freed; unlink it first). */
@@ -245,7 +246,7 @@ int skb_queue_insert_after(struct skb_queue *q, struct sk_buff *prev, struct sk_
 /* Take from the head or from the tail; NULL when empty. The caller owns the result. */
 struct sk_buff *skb_dequeue(struct skb_queue *q);
 struct sk_buff *skb_dequeue_tail(struct skb_queue *q);
-/* Take a given skb off q (it must be on q). */
+/* Take a given skb off q (it must be on q; one on no queue is misuse and left alone). */
 void skb_unlink(struct skb_queue *q, struct sk_buff *skb);
 /* Move every skb of `from` to the tail (splice) or the head (splice_head) of `to`, in order; `from`
  * is left empty. O(1). */

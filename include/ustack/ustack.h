@@ -6,8 +6,11 @@
 
 #include "ustack/clock.h"
 #include "ustack/netdev.h"
+#include "ustack/proto.h"
 #include "ustack/ring.h"
 #include "ustack/skb.h"
+#include "ustack/stack.h"
+#include "ustack/stats.h"
 
 #define USTACK_VERSION_MAJOR 0
 #define USTACK_VERSION_MINOR 1

@@ -1,0 +1,92 @@
+/*
+ * stack.h - a ustack instance: its devices, addresses, routes, neighbours, timers and counters, and
+ * the loop that drives them.
+ *
+ * Everything hangs off one struct us_stack; there is no global state, so several stacks live in one
+ * process (two on a pair device is how scenario tests work). The core is single-threaded and
+ * run-to-completion: us_stack_poll() receives a budgeted batch from each device, runs the timers that
+ * are due, flushes the transmit rings, and returns the next deadline, so the caller can sleep until
+ * then or until a device fd is readable (us_stack_wait does exactly that).
+ *
+ * IPv4 addresses in this API are uint32_t in host byte order (198.18.0.2 is 0xc6120002).
+ */
+#ifndef USTACK_STACK_H
+#define USTACK_STACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ustack/clock.h"
+#include "ustack/netdev.h"
+#include "ustack/skb.h"
+#include "ustack/stats.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define US_MAX_IFACES 8
+
+struct us_stack;
+
+struct us_stack_config {
+	struct us_clock *clock;		 /* NULL: the stack's own monotonic clock */
+	uint64_t seed;			 /* the stack's random generator (IP IDs, ports, ...); 0: from getrandom */
+	struct skb_pool_config pool;	 /* zeroes: the pool's defaults */
+	uint32_t rx_budget;		 /* frames per device per poll; 0: 64 */
+	uint32_t arp_max_entries;	 /* neighbour cache size; 0: 1024 */
+	uint32_t arp_max_queued;	 /* packets waiting for one neighbour; 0: 16 */
+	uint64_t arp_reachable_ns;	 /* REACHABLE -> STALE; 0: 30 s */
+	uint64_t arp_stale_ns;		 /* STALE entries removed after; 0: 60 s */
+	uint64_t arp_retrans_ns;	 /* between requests while INCOMPLETE; 0: 1 s */
+	uint32_t arp_max_probes;	 /* requests before FAILED; 0: 3 */
+	uint64_t reasm_timeout_ns;	 /* reassembly time limit; 0: 30 s (RFC 1122 §3.3.2: 60-120 s
+					  * recommended; 30 s as Linux) */
+	uint64_t reasm_max_bytes;	 /* memory held by fragments, all datagrams; 0: 4 MiB */
+	uint32_t icmp_rate_per_sec;	 /* ICMP error token bucket refill; 0: 1000 */
+	uint32_t icmp_burst;		 /* bucket depth; 0: 50 */
+	uint8_t default_ttl;		 /* 0: 64 */
+};
+
+/* A new stack; cfg may be NULL. NULL with errno on failure. */
+struct us_stack *us_stack_create(const struct us_stack_config *cfg);
+/* Close every device, free every socket, timer and buffer. Returns the skbs that were still in use
+ * (0 unless something leaked). NULL is a no-op. */
+uint64_t us_stack_destroy(struct us_stack *st);
+
+/* Attach a device; the stack owns it from now on. Returns the interface index (>= 1) or -errno. */
+int us_stack_add_netdev(struct us_stack *st, struct netdev *dev);
+struct netdev *us_stack_netdev(const struct us_stack *st, int ifindex);
+/* Give an interface its IPv4 address and prefix length; adds the connected route and announces the
+ * address with a gratuitous ARP. One address per interface: a second replaces the first. */
+int us_addr_add(struct us_stack *st, int ifindex, uint32_t addr, uint8_t prefix_len);
+/* Routes: the longest prefix wins; prefix_len 0 is the default route. gw 0: directly connected. */
+int us_route_add(struct us_stack *st, uint32_t dst, uint8_t prefix_len, uint32_t gw, int ifindex);
+int us_route_del(struct us_stack *st, uint32_t dst, uint8_t prefix_len);
+/* Permanent neighbour entries, as `ip neigh add ... nud permanent` / `ip neigh del`. */
+int us_neigh_add(struct us_stack *st, int ifindex, uint32_t addr, const uint8_t mac[6]);
+int us_neigh_del(struct us_stack *st, int ifindex, uint32_t addr);
+/* The neighbour cache state of addr: "INCOMPLETE", "REACHABLE", "STALE", "FAILED", "PERMANENT",
+ * or NULL when there is no entry. With mac non-NULL, the cached address is copied out. */
+const char *us_neigh_state(const struct us_stack *st, uint32_t addr, uint8_t mac[6]);
+
+/* One round of the loop; returns the next deadline (stack clock, ns; US_TIME_NEVER if none). */
+uint64_t us_stack_poll(struct us_stack *st);
+/* Poll, then sleep in poll(2) on the device fds until the next deadline, a frame, or timeout_ms
+ * (-1: no limit) - whichever is first. For programs that only drive the stack. */
+void us_stack_wait(struct us_stack *st, int timeout_ms);
+uint64_t us_stack_now(const struct us_stack *st);
+struct skb_pool *us_stack_pool(const struct us_stack *st);
+/* The stack's clock: devices attached to the stack should be created with it. */
+struct us_clock *us_stack_clock(struct us_stack *st);
+
+/* "a.b.c.d" or "a.b.c.d/len" -> address (host order) and prefix length (32 without /len). */
+int us_parse_ipv4(const char *s, uint32_t *addr, uint8_t *prefix_len);
+/* addr -> "a.b.c.d" in buf (at least 16 bytes); returns buf. */
+char *us_format_ipv4(uint32_t addr, char *buf);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

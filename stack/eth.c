@@ -1,0 +1,69 @@
+/*
+ * eth.c - Ethernet: the receive demux (ethertype -> handler) and the output that puts the header on.
+ *
+ * A frame is for us when its destination is our MAC or the broadcast address; we join no multicast
+ * groups yet, so multicast frames (IPv6 neighbour discovery, mDNS) are counted as not for us.
+ */
+#include "core.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "wire/eth.h"
+
+struct eth_handler {
+	uint16_t type;
+	void (*rcv)(struct us_stack *st, struct sk_buff *skb);
+};
+
+static const struct eth_handler eth_handlers[] = {
+	{ ETH_P_IP, ip_rcv },
+	{ ETH_P_ARP, arp_rcv },
+};
+
+/* Consumes skb. */
+void eth_rcv(struct us_stack *st, struct sk_buff *skb)
+{
+	const uint8_t *h = skb->data;
+	uint16_t type;
+
+	ETH_INC(st, InFrames);
+	if (skb->len < ETH_HDR_LEN) {
+		ETH_INC(st, InRunts);
+		goto drop;
+	}
+	if (!eth_is_broadcast(eth_dst(h)) && memcmp(eth_dst(h), skb->dev->mac, ETH_ADDR_LEN) != 0) {
+		ETH_INC(st, InNotForUs);
+		goto drop;
+	}
+	type = eth_type(h);
+	skb_reset_mac_header(skb);
+	skb->protocol = type;
+	skb_pull(skb, ETH_HDR_LEN);
+	skb_reset_network_header(skb);
+	for (size_t i = 0; i < sizeof(eth_handlers) / sizeof(eth_handlers[0]); i++) {
+		if (eth_handlers[i].type == type) {
+			eth_handlers[i].rcv(st, skb);
+			return;
+		}
+	}
+	ETH_INC(st, InUnknownType);
+drop:
+	skb_free(skb);
+}
+
+/* Put the Ethernet header on and queue the frame on the interface's device. Consumes skb. */
+int eth_output(struct us_stack *st, struct us_iface *ifc, struct sk_buff *skb, const uint8_t *dst,
+	       uint16_t type)
+{
+	uint8_t *h = skb_push(skb, ETH_HDR_LEN);
+
+	if (!h) {
+		skb_free(skb);
+		return -EINVAL;
+	}
+	eth_emit(h, dst, ifc->dev->mac, type);
+	skb_reset_mac_header(skb);
+	ETH_INC(st, OutFrames);
+	return netdev_xmit(ifc->dev, skb);
+}

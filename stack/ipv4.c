@@ -1,0 +1,162 @@
+/*
+ * ipv4.c - IPv4 receive, local delivery and output (RFC 791, RFC 1122 §3.2.1).
+ *
+ * Receive (ip_rcv, Linux's ip_rcv + ip_rcv_finish): the length gate and header checks in the order
+ * Linux makes them, each failure counted under Linux's name; Ethernet padding trimmed to the total
+ * length; a datagram not addressed to us dropped (we are a host, not a router); fragments handed to
+ * ip_defrag; whole datagrams delivered by protocol.
+ *
+ * Output (ip_output): route, header, fragmentation when the datagram is larger than the MTU (or
+ * EMSGSIZE when DF is set), then the neighbour layer.
+ */
+#include "core.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "checksum.h"
+#include "wire/icmp.h"
+#include "wire/ipv4.h"
+#include "wire/udp.h"
+
+/* Consumes skb; skb->data is at the IP header. */
+void ip_rcv(struct us_stack *st, struct sk_buff *skb)
+{
+	const uint8_t *h = skb->data;
+	enum ipv4_bad bad;
+	uint32_t daddr, saddr;
+
+	IP_INC(st, InReceives);
+	bad = ipv4_check(h, skb->len);
+	if (bad == IPV4_BAD_TRUNCATED_HDR || bad == IPV4_BAD_VERSION || bad == IPV4_BAD_IHL) {
+		IP_INC(st, InHdrErrors);
+		goto drop;
+	}
+	/* RFC 1122 §3.2.1.2: a datagram with a bad header checksum MUST be silently discarded */
+	if (inet_csum(h, ipv4_hlen(h)) != 0) {
+		IP_INC(st, InCsumErrors);
+		IP_INC(st, InHdrErrors);
+		goto drop;
+	}
+	if (bad == IPV4_BAD_TRUNCATED) {
+		IP_INC(st, InTruncatedPkts);
+		goto drop;
+	}
+	if (bad != IPV4_OK) {
+		IP_INC(st, InHdrErrors);
+		goto drop;
+	}
+	skb_trim(skb, ipv4_tot_len(h)); /* Ethernet pads short frames */
+	skb_reset_network_header(skb);
+
+	saddr = ipv4_saddr(h);
+	daddr = ipv4_daddr(h);
+	/* RFC 1122 §3.2.1.3: a source that is a broadcast or multicast address is not a host */
+	if (ipv4_is_multicast(saddr) || ipv4_is_lbcast(saddr) || us_addr_is_broadcast(st, saddr)) {
+		IP_INC(st, InAddrErrors);
+		goto drop;
+	}
+	if (!us_iface_by_addr(st, daddr) && !us_addr_is_broadcast(st, daddr)) {
+		IP_INC(st, InAddrErrors);
+		goto drop;
+	}
+	if (ipv4_is_fragment(h)) {
+		IP_INC(st, ReasmReqds);
+		skb = ip_defrag(st, skb);
+		if (!skb)
+			return;
+	}
+	ip_local_deliver(st, skb);
+	return;
+drop:
+	skb_free(skb);
+}
+
+/* Consumes skb; skb->data at the IP header of a whole datagram. */
+void ip_local_deliver(struct us_stack *st, struct sk_buff *skb)
+{
+	const uint8_t *h = skb->data;
+	uint32_t hl = ipv4_hlen(h);
+
+	skb_pull(skb, hl);
+	skb_reset_transport_header(skb);
+	switch (ipv4_proto(h)) {
+	case IP_PROTO_ICMP:
+		IP_INC(st, InDelivers);
+		icmp_rcv(st, skb);
+		return;
+	case IP_PROTO_UDP:
+		IP_INC(st, InDelivers);
+		udp_rcv(st, skb);
+		return;
+	default:
+		/* RFC 1122 §3.2.2.1: protocol unreachable for a transport we do not have */
+		IP_INC(st, InUnknownProtos);
+		skb_push(skb, hl);
+		icmp_send_error(st, skb, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0);
+		skb_free(skb);
+		return;
+	}
+}
+
+int ip_output(struct us_stack *st, struct sk_buff *skb, const struct ip_out *o)
+{
+	struct rt_result rt;
+	uint32_t tot = skb->len + IPV4_HDR_MIN, mtu;
+	uint8_t *h;
+	int r;
+
+	r = route_lookup(st, o->daddr, &rt);
+	if (r < 0) {
+		IP_INC(st, OutNoRoutes);
+		skb_free(skb);
+		return r;
+	}
+	if (tot > IPV4_MAX_LEN) {
+		IP_INC(st, OutDiscards);
+		skb_free(skb);
+		return -EMSGSIZE;
+	}
+	h = skb_push(skb, IPV4_HDR_MIN);
+	if (!h) {
+		skb_free(skb);
+		return -EINVAL;
+	}
+	ipv4_emit(h, (uint16_t)tot, st->ip_id++, o->df ? IP_DF : 0,
+		  o->ttl ? o->ttl : st->cfg.default_ttl, o->proto, o->saddr ? o->saddr : rt.saddr,
+		  o->daddr);
+	h[1] = o->tos;
+	put_be16(h + 10, inet_csum(h, IPV4_HDR_MIN));
+	skb_reset_network_header(skb);
+	skb->protocol = 0x0800;
+	IP_INC(st, OutRequests);
+	mtu = rt.iface->dev->mtu;
+	if (tot > mtu) {
+		if (o->df) {
+			/* RFC 1122 §3.3.3: a datagram that may not be fragmented is not sent */
+			IP_INC(st, FragFails);
+			skb_free(skb);
+			return -EMSGSIZE;
+		}
+		return ip_fragment(st, skb, mtu, rt.iface, rt.nexthop);
+	}
+	return arp_output(st, rt.iface, rt.nexthop, skb);
+}
+
+void ip_local_error(struct us_stack *st, const struct sk_buff *skb, int err)
+{
+	const uint8_t *h = skb->data;
+
+	if (skb->len < IPV4_HDR_MIN || ipv4_frag_off(h) != 0 || skb->len < ipv4_hlen(h) + 8)
+		return; /* only the first fragment names the port or the echo id */
+	switch (ipv4_proto(h)) {
+	case IP_PROTO_UDP:
+		udp_err(st, h, skb->len, err);
+		break;
+	case IP_PROTO_ICMP:
+		icmp_local_error(st, h, skb->len, err, ipv4_daddr(h));
+		break;
+	default:
+		break;
+	}
+}

@@ -1,0 +1,1706 @@
+/*
+ * test_skb.c - the skb module: pool accounting and limits, allocation sizes, moving the data window,
+ * header offsets, clones, copies and unshare, queues, exhaustion in the middle of an operation, and
+ * misuse.
+ *
+ * Every test runs under test_tcase(), whose teardown fails if an skb of t_pool is left in use or its
+ * data bytes are not all returned, so each test is also a leak test. Tests that need limits build a
+ * pool of their own and destroy it themselves.
+ *
+ * Misuse tests have one body for both kinds of build: the misuse call comes last but for the checks of
+ * what a release build must do (return NULL or -EINVAL, leave the skb as it was, count one `misuse`).
+ * A debug build (USTACK_DEBUG) aborts in that call, so main() registers the same bodies there as tests
+ * that must die of SIGABRT; Check runs each test in a child process, so the abort takes only the child.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "test_util.h"
+
+/* stack/skb.c's small buffer class: a data buffer whose usable bytes plus shared info fit in this many
+ * bytes comes from the pool's free list and is accounted in data_bytes at this size. */
+#define T_SMALL_BUF 2048u
+
+/* A device for skb->dev; the skb code never looks inside it. */
+static struct netdev t_dev;
+
+/* Deliberately abandoned by test_pool_destroy_in_use. Kept reachable here so that LeakSanitizer sees a
+ * live pointer rather than a leak. */
+static struct sk_buff *volatile t_abandoned[2];
+
+static struct skb_pool_stats t_stats(const struct skb_pool *pool)
+{
+	struct skb_pool_stats st;
+
+	skb_pool_get_stats(pool, &st);
+	return st;
+}
+
+/* The data_bytes a pool accounts for skb's buffer: usable bytes and shared info, rounded to the small
+ * class. */
+static uint64_t t_buf_bytes(const struct sk_buff *skb)
+{
+	uint64_t b = (uint64_t)skb_size(skb) + sizeof(struct skb_shared_info);
+
+	return b < T_SMALL_BUF ? T_SMALL_BUF : b;
+}
+
+/* An skb from `pool` holding len bytes seed, seed + 1, ... behind SKB_MAX_HEADER of headroom. */
+static struct sk_buff *t_skb(struct skb_pool *pool, uint32_t len, uint8_t seed)
+{
+	struct sk_buff *skb = skb_alloc(pool, SKB_MAX_HEADER + len);
+	uint8_t *p;
+
+	ck_assert_ptr_nonnull(skb);
+	ck_assert_int_eq(skb_reserve(skb, SKB_MAX_HEADER), 0);
+	p = skb_put(skb, len);
+	ck_assert_ptr_nonnull(p);
+	for (uint32_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed + i);
+	return skb;
+}
+
+/* True when p holds len bytes seed, seed + 1, ... */
+static int t_bytes_are(const uint8_t *p, uint32_t len, uint8_t seed)
+{
+	for (uint32_t i = 0; i < len; i++)
+		if (p[i] != (uint8_t)(seed + i))
+			return 0;
+	return 1;
+}
+
+/* The invariants of struct sk_buff: head <= data <= tail <= end, len == tail - data. */
+#define T_ASSERT_SANE(skb)                                                            \
+	do {                                                                          \
+		ck_assert_ptr_eq((skb)->tail, (skb)->data + (skb)->len);              \
+		ck_assert((skb)->head <= (skb)->data);                                \
+		ck_assert((skb)->tail <= (skb)->end);                                 \
+		ck_assert_uint_eq(skb_headroom(skb) + (skb)->len + skb_tailroom(skb), \
+				  skb_size(skb));                                     \
+	} while (0)
+
+/* Every pool counter at once; a macro so that a failure names the caller's line. */
+#define T_ASSERT_STATS(pool, alloc_, freed_, in_use_, peak_, fail_, data_) \
+	do {                                                               \
+		struct skb_pool_stats st_ = t_stats(pool);                 \
+		ck_assert_uint_eq(st_.allocated, (alloc_));                \
+		ck_assert_uint_eq(st_.freed, (freed_));                    \
+		ck_assert_uint_eq(st_.in_use, (in_use_));                  \
+		ck_assert_uint_eq(st_.peak, (peak_));                      \
+		ck_assert_uint_eq(st_.alloc_failures, (fail_));            \
+		ck_assert_uint_eq(st_.data_bytes, (data_));                \
+		ck_assert_uint_eq(st_.misuse, 0);                          \
+		ck_assert_uint_eq(skb_pool_in_use(pool), (in_use_));       \
+	} while (0)
+
+/* Assert that q holds exactly want[0..n), in order, linked both ways, with its len and bytes right. */
+static void t_assert_queue(int line, const struct skb_queue *q, struct sk_buff *const *want, uint32_t n)
+{
+	const struct sk_buff *prev = NULL, *skb = q->head;
+	uint64_t bytes = 0;
+
+	ck_assert_msg(q->len == n, "line %d: queue len %u, want %u", line, q->len, n);
+	for (uint32_t i = 0; i < n; i++) {
+		ck_assert_msg(skb == want[i], "line %d: entry %u is %p, want %p", line, i,
+			      (const void *)skb, (const void *)want[i]);
+		ck_assert_msg(skb->prev == prev, "line %d: entry %u has a wrong prev link", line, i);
+		bytes += skb->len;
+		prev = skb;
+		skb = skb->next;
+	}
+	ck_assert_msg(skb == NULL, "line %d: more than %u entries", line, n);
+	ck_assert_msg(q->tail == prev, "line %d: tail is not the last entry", line);
+	ck_assert_msg(q->bytes == bytes, "line %d: queue bytes %llu, want %llu", line,
+		      (unsigned long long)q->bytes, (unsigned long long)bytes);
+	ck_assert_msg(skb_queue_empty(q) == (n == 0), "line %d: skb_queue_empty wrong", line);
+	ck_assert_msg(skb_peek(q) == (n ? want[0] : NULL), "line %d: skb_peek wrong", line);
+	ck_assert_msg(skb_peek_tail(q) == (n ? want[n - 1] : NULL), "line %d: skb_peek_tail wrong",
+		      line);
+}
+
+#define T_ASSERT_QUEUE(q, ...)                                                       \
+	t_assert_queue(__LINE__, (q), (struct sk_buff *const[]){ __VA_ARGS__ },      \
+		       (uint32_t)(sizeof((struct sk_buff *const[]){ __VA_ARGS__ }) / \
+				  sizeof(struct sk_buff *)))
+#define T_ASSERT_QUEUE_EMPTY(q) t_assert_queue(__LINE__, (q), NULL, 0)
+
+/* What a misused call must leave alone in a release build. */
+struct t_window {
+	uint8_t *data;
+	uint8_t *tail;
+	uint32_t len;
+	struct sk_buff *next;
+	struct sk_buff *prev;
+};
+
+static struct t_window t_window_of(const struct sk_buff *skb)
+{
+	struct t_window w = {
+		.data = skb->data,
+		.tail = skb->tail,
+		.len = skb->len,
+		.next = skb->next,
+		.prev = skb->prev,
+	};
+
+	return w;
+}
+
+/* Release-build misuse: the skb unchanged, exactly one misuse counted and nothing else. */
+#define T_ASSERT_MISUSED_ONCE(skb, w)                             \
+	do {                                                      \
+		struct skb_pool_stats st_ = t_stats((skb)->pool); \
+		ck_assert_ptr_eq((skb)->data, (w).data);          \
+		ck_assert_ptr_eq((skb)->tail, (w).tail);          \
+		ck_assert_uint_eq((skb)->len, (w).len);           \
+		ck_assert_ptr_eq((skb)->next, (w).next);          \
+		ck_assert_ptr_eq((skb)->prev, (w).prev);          \
+		ck_assert_uint_eq(st_.misuse, 1);                 \
+		ck_assert_uint_eq(st_.alloc_failures, 0);         \
+	} while (0)
+
+/* ---- pool ---- */
+
+/* A NULL config gives a working, empty pool whose counters all start at zero. */
+START_TEST(test_pool_create_default)
+{
+	struct skb_pool *pool = skb_pool_create(NULL);
+	struct skb_pool_config zero = { 0 };
+	struct sk_buff *skb;
+
+	ck_assert_ptr_nonnull(pool);
+	T_ASSERT_STATS(pool, 0, 0, 0, 0, 0, 0);
+	skb = skb_alloc(pool, 100);
+	ck_assert_ptr_nonnull(skb);
+	ck_assert_ptr_eq(skb->pool, pool);
+	skb_free(skb);
+	T_ASSERT_STATS(pool, 1, 1, 0, 1, 0, 0);
+	ck_assert_uint_eq(skb_pool_destroy(pool), 0);
+
+	/* An all-zero config means "defaults" field by field, not "no room at all". */
+	pool = skb_pool_create(&zero);
+	ck_assert_ptr_nonnull(pool);
+	skb = skb_alloc(pool, 100);
+	ck_assert_ptr_nonnull(skb);
+	skb_free(skb);
+	ck_assert_uint_eq(skb_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* allocated/freed/in_use/peak/data_bytes follow allocs, clones and frees exactly. */
+START_TEST(test_pool_counters)
+{
+	struct sk_buff *a, *b, *c, *d;
+	uint64_t big;
+
+	T_ASSERT_STATS(t_pool, 0, 0, 0, 0, 0, 0);
+	a = skb_alloc(t_pool, 100);
+	ck_assert_ptr_nonnull(a);
+	T_ASSERT_STATS(t_pool, 1, 0, 1, 1, 0, T_SMALL_BUF);
+	b = skb_alloc(t_pool, 200);
+	ck_assert_ptr_nonnull(b);
+	T_ASSERT_STATS(t_pool, 2, 0, 2, 2, 0, 2 * T_SMALL_BUF);
+	skb_free(a);
+	T_ASSERT_STATS(t_pool, 2, 1, 1, 2, 0, T_SMALL_BUF);
+	c = skb_alloc(t_pool, 65536 + SKB_MAX_HEADER);
+	ck_assert_ptr_nonnull(c);
+	big = t_buf_bytes(c);
+	ck_assert_uint_gt(big, T_SMALL_BUF);
+	/* Peak stays at 2: in_use only came back to it. */
+	T_ASSERT_STATS(t_pool, 3, 1, 2, 2, 0, T_SMALL_BUF + big);
+	/* A clone is a descriptor (counted) over no new data (not counted). */
+	d = skb_clone(c);
+	ck_assert_ptr_nonnull(d);
+	T_ASSERT_STATS(t_pool, 4, 1, 3, 3, 0, T_SMALL_BUF + big);
+	skb_free(c);
+	T_ASSERT_STATS(t_pool, 4, 2, 2, 3, 0, T_SMALL_BUF + big);
+	skb_free(d);
+	T_ASSERT_STATS(t_pool, 4, 3, 1, 3, 0, T_SMALL_BUF);
+	skb_free(b);
+	T_ASSERT_STATS(t_pool, 4, 4, 0, 3, 0, 0);
+}
+END_TEST
+
+/* max_skbs: the next alloc and clone return NULL and count a failure; a free makes room again. */
+START_TEST(test_pool_max_skbs)
+{
+	struct skb_pool_config cfg = { .max_skbs = 3 };
+	struct skb_pool *pool = skb_pool_create(&cfg);
+	struct sk_buff *skb[3], *extra;
+
+	ck_assert_ptr_nonnull(pool);
+	for (int i = 0; i < 3; i++) {
+		skb[i] = skb_alloc(pool, 64);
+		ck_assert_ptr_nonnull(skb[i]);
+	}
+	ck_assert_ptr_null(skb_alloc(pool, 64));
+	/* The data buffer taken before the descriptor was refused went back. */
+	T_ASSERT_STATS(pool, 3, 0, 3, 3, 1, 3 * T_SMALL_BUF);
+	ck_assert_ptr_null(skb_alloc(pool, 0));
+	ck_assert_ptr_null(skb_clone(skb[0]));
+	T_ASSERT_STATS(pool, 3, 0, 3, 3, 3, 3 * T_SMALL_BUF);
+	ck_assert(!skb_cloned(skb[0]));
+
+	skb_free(skb[1]);
+	extra = skb_alloc(pool, 64);
+	ck_assert_ptr_nonnull(extra);
+	T_ASSERT_STATS(pool, 4, 1, 3, 3, 3, 3 * T_SMALL_BUF);
+	ck_assert_ptr_null(skb_alloc(pool, 64));
+
+	skb_free(extra);
+	skb_free(skb[0]);
+	skb_free(skb[2]);
+	T_ASSERT_STATS(pool, 4, 4, 0, 3, 4, 0);
+	ck_assert_uint_eq(skb_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* max_data_bytes: an alloc that would pass it returns NULL and counts; a free makes room again. */
+START_TEST(test_pool_max_data_bytes)
+{
+	/* Room for two small buffers and change, not for a third nor for any large one. */
+	struct skb_pool_config cfg = { .max_data_bytes = 2 * T_SMALL_BUF + 100 };
+	struct skb_pool *pool = skb_pool_create(&cfg);
+	struct sk_buff *a, *b, *c;
+
+	ck_assert_ptr_nonnull(pool);
+	a = skb_alloc(pool, 10);
+	b = skb_alloc(pool, 1000);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	T_ASSERT_STATS(pool, 2, 0, 2, 2, 0, 2 * T_SMALL_BUF);
+	ck_assert_ptr_null(skb_alloc(pool, 0));
+	T_ASSERT_STATS(pool, 2, 0, 2, 2, 1, 2 * T_SMALL_BUF);
+
+	skb_free(a);
+	ck_assert_ptr_null(skb_alloc(pool, 4096));
+	T_ASSERT_STATS(pool, 2, 1, 1, 2, 2, T_SMALL_BUF);
+	c = skb_alloc(pool, 10);
+	ck_assert_ptr_nonnull(c);
+	T_ASSERT_STATS(pool, 3, 1, 2, 2, 2, 2 * T_SMALL_BUF);
+
+	skb_free(b);
+	skb_free(c);
+	T_ASSERT_STATS(pool, 3, 3, 0, 2, 2, 0);
+	ck_assert_uint_eq(skb_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* The default data limit is 256 MiB: exactly that much fits, one more buffer or a 4 GiB one does not. */
+START_TEST(test_pool_default_data_limit)
+{
+	const uint64_t limit = 256ull << 20;
+	struct skb_pool *pool = skb_pool_create(NULL);
+	struct sk_buff *skb;
+
+	ck_assert_ptr_nonnull(pool);
+	ck_assert_ptr_null(skb_alloc(pool, UINT32_MAX));
+	T_ASSERT_STATS(pool, 0, 0, 0, 0, 1, 0);
+	/* Only the shared info at the end is written, so the pages stay untouched. */
+	skb = skb_alloc(pool, (uint32_t)(limit - sizeof(struct skb_shared_info)));
+	ck_assert_ptr_nonnull(skb);
+	ck_assert_uint_eq(t_buf_bytes(skb), limit);
+	T_ASSERT_STATS(pool, 1, 0, 1, 1, 1, limit);
+	ck_assert_ptr_null(skb_alloc(pool, 0));
+	T_ASSERT_STATS(pool, 1, 0, 1, 1, 2, limit);
+	skb_free(skb);
+	T_ASSERT_STATS(pool, 1, 1, 0, 1, 2, 0);
+	ck_assert_uint_eq(skb_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* A small cache_max keeps the accounting right when frees overflow the caches (LSan checks the rest). */
+START_TEST(test_pool_cache_overflow)
+{
+	struct skb_pool_config cfg = { .cache_max = 1 };
+	struct skb_pool *pool = skb_pool_create(&cfg);
+	struct sk_buff *skb[8];
+
+	ck_assert_ptr_nonnull(pool);
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 8; i++) {
+			skb[i] = skb_alloc(pool, i % 2 ? 5000 : 100);
+			ck_assert_ptr_nonnull(skb[i]);
+			ck_assert_uint_eq(skb_shinfo(skb[i])->dataref, 1);
+		}
+		ck_assert_uint_eq(skb_pool_in_use(pool), 8);
+		for (int i = 0; i < 8; i++)
+			skb_free(skb[i]);
+		ck_assert_uint_eq(skb_pool_in_use(pool), 0);
+		ck_assert_uint_eq(t_stats(pool).data_bytes, 0);
+	}
+	T_ASSERT_STATS(pool, 16, 16, 0, 8, 0, 0);
+	ck_assert_uint_eq(skb_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* skb_pool_destroy(NULL) is 0, and so is destroying a pool whose skbs were all freed. */
+START_TEST(test_pool_destroy_empty)
+{
+	struct skb_pool *pool = skb_pool_create(NULL);
+	struct sk_buff *a, *b;
+
+	ck_assert_uint_eq(skb_pool_destroy(NULL), 0);
+	ck_assert_ptr_nonnull(pool);
+	a = skb_alloc(pool, 10);
+	b = skb_alloc(pool, 9000);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	skb_free(a);
+	skb_free(b);
+	ck_assert_uint_eq(skb_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* skb_pool_destroy returns how many descriptors (a clone counts) were still in use. */
+START_TEST(test_pool_destroy_in_use)
+{
+	struct skb_pool *pool = skb_pool_create(NULL);
+
+	ck_assert_ptr_nonnull(pool);
+	t_abandoned[0] = skb_alloc(pool, 10);
+	ck_assert_ptr_nonnull(t_abandoned[0]);
+	t_abandoned[1] = skb_clone(t_abandoned[0]);
+	ck_assert_ptr_nonnull(t_abandoned[1]);
+	/* The two descriptors and their buffer are leaked on purpose, as the API says. */
+	ck_assert_uint_eq(skb_pool_destroy(pool), 2);
+}
+END_TEST
+
+/* skb_free(NULL) does nothing and counts nothing. */
+START_TEST(test_free_null)
+{
+	skb_free(NULL);
+	T_ASSERT_STATS(t_pool, 0, 0, 0, 0, 0, 0);
+}
+END_TEST
+
+/* ---- allocation ---- */
+
+/* A zero-size skb has no room at all, yet zero-length moves on it work. */
+START_TEST(test_alloc_zero)
+{
+	struct sk_buff *skb = skb_alloc(t_pool, 0);
+
+	ck_assert_ptr_nonnull(skb);
+	ck_assert_uint_eq(skb_headroom(skb), 0);
+	ck_assert_uint_eq(skb_tailroom(skb), 0);
+	ck_assert_uint_eq(skb_size(skb), 0);
+	ck_assert_uint_eq(skb->len, 0);
+	ck_assert_ptr_eq(skb->data, skb->head);
+	ck_assert_ptr_eq(skb->tail, skb->head);
+	ck_assert_uint_eq(skb_shinfo(skb)->dataref, 1);
+	ck_assert_ptr_eq(skb_put(skb, 0), skb->head);
+	ck_assert_ptr_eq(skb_push(skb, 0), skb->head);
+	ck_assert_ptr_eq(skb_pull(skb, 0), skb->head);
+	ck_assert_int_eq(skb_reserve(skb, 0), 0);
+	ck_assert_int_eq(skb_put_data(skb, "", 0), 0);
+	skb_trim(skb, 0);
+	ck_assert_uint_eq(skb->len, 0);
+	T_ASSERT_SANE(skb);
+	skb_free(skb);
+	T_ASSERT_STATS(t_pool, 1, 1, 0, 1, 0, 0);
+}
+END_TEST
+
+/* A new skb is blank: no queue, no device, no headers, zero cb and metadata, even when recycled. */
+START_TEST(test_alloc_fields_blank)
+{
+	static const uint8_t zero_cb[SKB_CB_SIZE];
+	struct sk_buff *skb;
+
+	for (int round = 0; round < 2; round++) {
+		skb = skb_alloc(t_pool, 100);
+		ck_assert_ptr_nonnull(skb);
+		ck_assert_ptr_null(skb->next);
+		ck_assert_ptr_null(skb->prev);
+		ck_assert_ptr_eq(skb->pool, t_pool);
+		ck_assert_ptr_null(skb->dev);
+		ck_assert_ptr_null(skb_mac_header(skb));
+		ck_assert_ptr_null(skb_network_header(skb));
+		ck_assert_ptr_null(skb_transport_header(skb));
+		ck_assert_uint_eq(skb->protocol, 0);
+		ck_assert_uint_eq(skb->ip_summed, SKB_CSUM_NONE);
+		ck_assert_uint_eq(skb->csum_start, 0);
+		ck_assert_uint_eq(skb->csum_offset, 0);
+		ck_assert_uint_eq(skb->tstamp_ns, 0);
+		ck_assert_mem_eq(skb->cb, zero_cb, SKB_CB_SIZE);
+		ck_assert_uint_eq(skb_shinfo(skb)->dataref, 1);
+		ck_assert_uint_eq(skb_shinfo(skb)->gso_size, 0);
+		ck_assert_uint_eq(skb_shinfo(skb)->gso_segs, 0);
+		ck_assert_uint_eq(skb_shinfo(skb)->gso_type, SKB_GSO_NONE);
+		ck_assert(!skb_cloned(skb));
+
+		/* Dirty everything: round two proves recycled descriptors and buffers are reset. */
+		memset(skb->cb, 0x5a, SKB_CB_SIZE);
+		skb->dev = &t_dev;
+		skb->protocol = 0x0800;
+		skb->ip_summed = SKB_CSUM_PARTIAL;
+		skb->csum_start = 34;
+		skb->csum_offset = 16;
+		skb->tstamp_ns = 42;
+		skb_reset_mac_header(skb);
+		skb_reset_network_header(skb);
+		skb_reset_transport_header(skb);
+		skb_shinfo(skb)->gso_size = 1448;
+		skb_shinfo(skb)->gso_segs = 3;
+		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV4;
+		skb_free(skb);
+	}
+}
+END_TEST
+
+/* Every size gets at least that much tailroom, an aligned shared info, and the expected accounting. */
+START_TEST(test_alloc_sizes)
+{
+	static const uint32_t sizes[] = {
+		1, 2, 3, 7, 8, 9, 15, 16, 17, 64, 100, 1500, 1514, 2000, 2024, 2031, 2032, 2033,
+		2048, 4096, 9000, 65535,
+	};
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct sk_buff *skb = skb_alloc(t_pool, sizes[i]);
+		uint32_t room;
+
+		ck_assert_ptr_nonnull(skb);
+		room = skb_tailroom(skb);
+		ck_assert_uint_ge(room, sizes[i]);
+		ck_assert_uint_eq(skb_size(skb), room);
+		ck_assert_uint_eq(skb_headroom(skb), 0);
+		ck_assert_uint_eq((uintptr_t)skb_shinfo(skb) % _Alignof(struct skb_shared_info), 0);
+		ck_assert_uint_eq(t_stats(t_pool).data_bytes, t_buf_bytes(skb));
+		/* Filling all the room must not reach the shared info behind it. */
+		memset(skb_put(skb, room), 0xff, room);
+		ck_assert_uint_eq(skb_shinfo(skb)->dataref, 1);
+		ck_assert_uint_eq(skb_shinfo(skb)->gso_size, 0);
+		skb_free(skb);
+		ck_assert_uint_eq(t_stats(t_pool).data_bytes, 0);
+	}
+}
+END_TEST
+
+/* A 64 KiB + headroom buffer, far past the small class, holds and returns every byte. */
+START_TEST(test_alloc_large)
+{
+	const uint32_t len = 65536;
+	struct sk_buff *skb = t_skb(t_pool, len, 7);
+
+	ck_assert_uint_eq(skb_headroom(skb), SKB_MAX_HEADER);
+	ck_assert_uint_eq(skb->len, len);
+	ck_assert_uint_ge(skb_size(skb), len + SKB_MAX_HEADER);
+	ck_assert(t_bytes_are(skb->data, len, 7));
+	ck_assert_uint_eq(t_stats(t_pool).data_bytes,
+			  (uint64_t)skb_size(skb) + sizeof(struct skb_shared_info));
+	ck_assert_ptr_eq(skb_pull(skb, len), skb->tail);
+	ck_assert_uint_eq(skb->len, 0);
+	T_ASSERT_SANE(skb);
+	skb_free(skb);
+	ck_assert_uint_eq(t_stats(t_pool).data_bytes, 0);
+}
+END_TEST
+
+/* ---- moving the window ---- */
+
+/* reserve, put, put_data, push and pull move data/tail/len by exactly their argument. */
+START_TEST(test_window_moves)
+{
+	static const uint8_t payload[6] = { 'p', 'a', 'y', 'l', 'o', 'd' };
+	struct sk_buff *skb = skb_alloc(t_pool, 256);
+	uint8_t *head, *p;
+
+	ck_assert_ptr_nonnull(skb);
+	head = skb->head;
+	ck_assert_uint_eq(skb_size(skb), 256);
+	ck_assert_int_eq(skb_reserve(skb, 64), 0);
+	ck_assert_uint_eq(skb_headroom(skb), 64);
+	ck_assert_uint_eq(skb_tailroom(skb), 192);
+	ck_assert_uint_eq(skb->len, 0);
+	ck_assert_ptr_eq(skb->data, head + 64);
+	T_ASSERT_SANE(skb);
+
+	p = skb_put(skb, 10);
+	ck_assert_ptr_eq(p, head + 64);
+	memset(p, 'h', 10);
+	ck_assert_uint_eq(skb->len, 10);
+	ck_assert_ptr_eq(skb->tail, head + 74);
+	T_ASSERT_SANE(skb);
+
+	ck_assert_int_eq(skb_put_data(skb, payload, sizeof(payload)), 0);
+	ck_assert_uint_eq(skb->len, 16);
+	ck_assert_mem_eq(head + 74, payload, sizeof(payload));
+	T_ASSERT_SANE(skb);
+
+	p = skb_push(skb, 8);
+	ck_assert_ptr_eq(p, head + 56);
+	ck_assert_ptr_eq(skb->data, p);
+	ck_assert_uint_eq(skb->len, 24);
+	ck_assert_uint_eq(skb_headroom(skb), 56);
+	ck_assert_uint_eq(skb_tailroom(skb), 256 - 80);
+	T_ASSERT_SANE(skb);
+
+	p = skb_pull(skb, 8);
+	ck_assert_ptr_eq(p, head + 64);
+	ck_assert_uint_eq(skb->len, 16);
+	p = skb_pull(skb, 10);
+	ck_assert_ptr_eq(p, head + 74);
+	ck_assert_uint_eq(skb->len, 6);
+	ck_assert_mem_eq(skb->data, payload, sizeof(payload));
+	ck_assert_ptr_eq(skb->head, head);
+	ck_assert_uint_eq(skb_size(skb), 256);
+	T_ASSERT_SANE(skb);
+	skb_free(skb);
+}
+END_TEST
+
+/* reserve adds up on an empty skb, and may take exactly all the tailroom. */
+START_TEST(test_reserve_empty)
+{
+	struct sk_buff *skb = skb_alloc(t_pool, 64);
+
+	ck_assert_ptr_nonnull(skb);
+	ck_assert_int_eq(skb_reserve(skb, 16), 0);
+	ck_assert_int_eq(skb_reserve(skb, 16), 0);
+	ck_assert_uint_eq(skb_headroom(skb), 32);
+	ck_assert_int_eq(skb_reserve(skb, skb_tailroom(skb)), 0);
+	ck_assert_uint_eq(skb_tailroom(skb), 0);
+	ck_assert_uint_eq(skb_headroom(skb), skb_size(skb));
+	ck_assert_ptr_eq(skb->data, skb->end);
+	ck_assert_uint_eq(skb->len, 0);
+	T_ASSERT_SANE(skb);
+	skb_free(skb);
+}
+END_TEST
+
+/* Exactly-full moves succeed: put all the tailroom, pull all of len, push all the headroom. */
+START_TEST(test_window_exactly_full)
+{
+	struct sk_buff *skb = skb_alloc(t_pool, 64);
+	uint32_t size;
+
+	ck_assert_ptr_nonnull(skb);
+	size = skb_size(skb);
+	ck_assert_ptr_eq(skb_put(skb, size), skb->head);
+	ck_assert_uint_eq(skb_tailroom(skb), 0);
+	ck_assert_uint_eq(skb->len, size);
+	ck_assert_ptr_eq(skb->tail, skb->end);
+	ck_assert_ptr_eq(skb_put(skb, 0), skb->end);
+
+	ck_assert_ptr_eq(skb_pull(skb, size), skb->end);
+	ck_assert_uint_eq(skb->len, 0);
+	ck_assert_ptr_eq(skb->data, skb->tail);
+	ck_assert_uint_eq(skb_headroom(skb), size);
+
+	ck_assert_ptr_eq(skb_push(skb, size), skb->head);
+	ck_assert_uint_eq(skb_headroom(skb), 0);
+	ck_assert_uint_eq(skb->len, size);
+	ck_assert_ptr_eq(skb_push(skb, 0), skb->head);
+	T_ASSERT_SANE(skb);
+	skb_free(skb);
+}
+END_TEST
+
+/* put_data copies the bytes, may take exactly the remaining tailroom, and accepts zero bytes. */
+START_TEST(test_put_data)
+{
+	uint8_t src[128];
+	struct sk_buff *skb = skb_alloc(t_pool, 64);
+
+	ck_assert_ptr_nonnull(skb);
+	ck_assert_uint_le(skb_size(skb), sizeof(src));
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 3);
+	ck_assert_int_eq(skb_put_data(skb, src, 0), 0);
+	ck_assert_uint_eq(skb->len, 0);
+	ck_assert_int_eq(skb_put_data(skb, src, 10), 0);
+	ck_assert_uint_eq(skb->len, 10);
+	ck_assert_int_eq(skb_put_data(skb, src + 10, skb_tailroom(skb)), 0);
+	ck_assert_uint_eq(skb_tailroom(skb), 0);
+	ck_assert_uint_eq(skb->len, skb_size(skb));
+	ck_assert_mem_eq(skb->data, src, skb->len);
+	T_ASSERT_SANE(skb);
+	skb_free(skb);
+}
+END_TEST
+
+/* trim cuts the tail only; trimming to len or beyond changes nothing, as in Linux. */
+START_TEST(test_trim)
+{
+	struct sk_buff *skb = t_skb(t_pool, 100, 1);
+	uint8_t *data = skb->data, *tail = skb->tail;
+	uint32_t room = skb_tailroom(skb);
+
+	skb_trim(skb, 200);
+	ck_assert_uint_eq(skb->len, 100);
+	ck_assert_ptr_eq(skb->tail, tail);
+	skb_trim(skb, 100);
+	ck_assert_uint_eq(skb->len, 100);
+	ck_assert_ptr_eq(skb->tail, tail);
+
+	skb_trim(skb, 60);
+	ck_assert_uint_eq(skb->len, 60);
+	ck_assert_ptr_eq(skb->data, data);
+	ck_assert_ptr_eq(skb->tail, data + 60);
+	ck_assert_uint_eq(skb_tailroom(skb), room + 40);
+	ck_assert(t_bytes_are(skb->data, 60, 1));
+	T_ASSERT_SANE(skb);
+
+	skb_trim(skb, 0);
+	ck_assert_uint_eq(skb->len, 0);
+	ck_assert_ptr_eq(skb->tail, data);
+	/* The room given back is usable again. */
+	ck_assert_ptr_eq(skb_put(skb, 100), data);
+	T_ASSERT_SANE(skb);
+	skb_free(skb);
+}
+END_TEST
+
+/* Header offsets: NULL until reset, then fixed relative to head whatever data does afterwards. */
+START_TEST(test_header_offsets)
+{
+	struct sk_buff *skb = t_skb(t_pool, 100, 0);
+	uint8_t *l4, *l3, *l2;
+
+	ck_assert_ptr_null(skb_mac_header(skb));
+	ck_assert_ptr_null(skb_network_header(skb));
+	ck_assert_ptr_null(skb_transport_header(skb));
+
+	/* Output order: each lower layer pushes its header in front of the one above. */
+	skb_reset_transport_header(skb);
+	l4 = skb->data;
+	l3 = skb_push(skb, 20);
+	skb_reset_network_header(skb);
+	l2 = skb_push(skb, ETH_HLEN);
+	skb_reset_mac_header(skb);
+	ck_assert_ptr_eq(skb_transport_header(skb), l4);
+	ck_assert_ptr_eq(skb_network_header(skb), l3);
+	ck_assert_ptr_eq(skb_mac_header(skb), l2);
+	ck_assert_uint_eq(skb->transport_header, SKB_MAX_HEADER);
+	ck_assert_uint_eq(skb->network_header, SKB_MAX_HEADER - 20);
+	ck_assert_uint_eq(skb->mac_header, SKB_MAX_HEADER - 20 - ETH_HLEN);
+
+	/* Input order: pulling past the headers leaves their offsets where they were. */
+	skb_pull(skb, ETH_HLEN + 20);
+	ck_assert_ptr_eq(skb_mac_header(skb), l2);
+	ck_assert_ptr_eq(skb_network_header(skb), l3);
+	ck_assert_ptr_eq(skb_transport_header(skb), l4);
+
+	/* Offset 0, at head itself, is a set header and not "unset". */
+	skb_free(skb);
+	skb = skb_alloc(t_pool, 64);
+	ck_assert_ptr_nonnull(skb);
+	skb_reset_mac_header(skb);
+	ck_assert_uint_eq(skb->mac_header, 0);
+	ck_assert_ptr_eq(skb_mac_header(skb), skb->head);
+	ck_assert_ptr_null(skb_network_header(skb));
+	skb_free(skb);
+}
+END_TEST
+
+/* ---- clones ---- */
+
+/* Stamp every field a clone or copy must carry over. */
+static void t_decorate(struct sk_buff *skb)
+{
+	for (int i = 0; i < SKB_CB_SIZE; i++)
+		skb->cb[i] = (uint8_t)(0xc0 + i);
+	skb->dev = &t_dev;
+	skb->protocol = 0x0800;
+	skb->ip_summed = SKB_CSUM_PARTIAL;
+	skb->csum_start = SKB_MAX_HEADER + 20;
+	skb->csum_offset = 16;
+	skb->tstamp_ns = 1234567890123ull;
+	skb_reset_mac_header(skb);
+	skb_pull(skb, ETH_HLEN);
+	skb_reset_network_header(skb);
+	skb_pull(skb, 20);
+	skb_reset_transport_header(skb);
+}
+
+/* Assert that b carries a's metadata (everything but the window and the buffer). */
+#define T_ASSERT_SAME_META(a, b)                                                 \
+	do {                                                                     \
+		ck_assert_mem_eq((a)->cb, (b)->cb, SKB_CB_SIZE);                 \
+		ck_assert_ptr_eq((a)->dev, (b)->dev);                            \
+		ck_assert_ptr_eq((a)->pool, (b)->pool);                          \
+		ck_assert_uint_eq((a)->protocol, (b)->protocol);                 \
+		ck_assert_uint_eq((a)->ip_summed, (b)->ip_summed);               \
+		ck_assert_uint_eq((a)->csum_start, (b)->csum_start);             \
+		ck_assert_uint_eq((a)->csum_offset, (b)->csum_offset);           \
+		ck_assert_uint_eq((a)->tstamp_ns, (b)->tstamp_ns);               \
+		ck_assert_uint_eq((a)->mac_header, (b)->mac_header);             \
+		ck_assert_uint_eq((a)->network_header, (b)->network_header);     \
+		ck_assert_uint_eq((a)->transport_header, (b)->transport_header); \
+	} while (0)
+
+/* A clone shares head and shared info (dataref 2), has the same window, and carries the metadata. */
+START_TEST(test_clone_shares_data)
+{
+	struct sk_buff *a = t_skb(t_pool, 100, 3), *b;
+
+	t_decorate(a);
+	b = skb_clone(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_ne(b, a);
+	ck_assert_ptr_eq(b->head, a->head);
+	ck_assert_ptr_eq(b->data, a->data);
+	ck_assert_ptr_eq(b->tail, a->tail);
+	ck_assert_ptr_eq(b->end, a->end);
+	ck_assert_uint_eq(b->len, a->len);
+	ck_assert_ptr_eq(skb_shinfo(b), skb_shinfo(a));
+	ck_assert_uint_eq(skb_shinfo(a)->dataref, 2);
+	ck_assert(skb_cloned(a));
+	ck_assert(skb_cloned(b));
+	ck_assert_ptr_null(b->next);
+	ck_assert_ptr_null(b->prev);
+	T_ASSERT_SAME_META(a, b);
+	ck_assert_ptr_eq(skb_transport_header(b), skb_transport_header(a));
+	T_ASSERT_STATS(t_pool, 2, 0, 2, 2, 0, T_SMALL_BUF);
+	skb_free(b);
+	skb_free(a);
+}
+END_TEST
+
+/* pull, push and trim on a clone leave the original's window alone, and the other way round. */
+START_TEST(test_clone_own_window)
+{
+	struct sk_buff *a = t_skb(t_pool, 100, 3), *b = skb_clone(a);
+	uint8_t *data = a->data, *tail = a->tail;
+
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_eq(skb_pull(b, ETH_HLEN), data + ETH_HLEN);
+	ck_assert_ptr_eq(a->data, data);
+	ck_assert_uint_eq(a->len, 100);
+	ck_assert_ptr_eq(skb_push(b, ETH_HLEN + 8), data - 8);
+	ck_assert_ptr_eq(a->data, data);
+	skb_trim(b, 50);
+	ck_assert_ptr_eq(a->tail, tail);
+	ck_assert_uint_eq(a->len, 100);
+	ck_assert_uint_eq(b->len, 50);
+
+	skb_pull(a, 30);
+	skb_trim(a, 10);
+	ck_assert_ptr_eq(b->data, data - 8);
+	ck_assert_uint_eq(b->len, 50);
+	ck_assert_ptr_eq(b->tail, data + 42);
+	ck_assert(t_bytes_are(b->data + 8, 42, 3));
+	T_ASSERT_SANE(a);
+	T_ASSERT_SANE(b);
+	skb_free(a);
+	skb_free(b);
+}
+END_TEST
+
+/* Freeing the original first: the clone keeps the data, which goes only with the clone. */
+START_TEST(test_clone_free_original_first)
+{
+	struct sk_buff *a = t_skb(t_pool, 100, 9), *b = skb_clone(a);
+
+	ck_assert_ptr_nonnull(b);
+	skb_free(a);
+	T_ASSERT_STATS(t_pool, 2, 1, 1, 2, 0, T_SMALL_BUF);
+	ck_assert_uint_eq(skb_shinfo(b)->dataref, 1);
+	ck_assert(!skb_cloned(b));
+	ck_assert(t_bytes_are(b->data, 100, 9));
+	skb_free(b);
+	T_ASSERT_STATS(t_pool, 2, 2, 0, 2, 0, 0);
+}
+END_TEST
+
+/* Freeing the clone first: the original keeps the data, which goes only with the original. */
+START_TEST(test_clone_free_clone_first)
+{
+	struct sk_buff *a = t_skb(t_pool, 100, 9), *b = skb_clone(a);
+
+	ck_assert_ptr_nonnull(b);
+	skb_free(b);
+	T_ASSERT_STATS(t_pool, 2, 1, 1, 2, 0, T_SMALL_BUF);
+	ck_assert_uint_eq(skb_shinfo(a)->dataref, 1);
+	ck_assert(!skb_cloned(a));
+	ck_assert(t_bytes_are(a->data, 100, 9));
+	skb_free(a);
+	T_ASSERT_STATS(t_pool, 2, 2, 0, 2, 0, 0);
+}
+END_TEST
+
+/* A clone of a clone counts a third reference; the large buffer goes with the last of the three. */
+START_TEST(test_clone_of_clone)
+{
+	struct sk_buff *a = t_skb(t_pool, 9000, 1), *b, *c;
+	uint64_t bytes = t_buf_bytes(a);
+
+	b = skb_clone(a);
+	ck_assert_ptr_nonnull(b);
+	skb_pull(b, 100);
+	c = skb_clone(b);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_eq(c->data, b->data);
+	ck_assert_uint_eq(skb_shinfo(a)->dataref, 3);
+	skb_free(b);
+	ck_assert_uint_eq(skb_shinfo(a)->dataref, 2);
+	ck_assert(skb_cloned(c));
+	skb_free(a);
+	T_ASSERT_STATS(t_pool, 3, 2, 1, 3, 0, bytes);
+	ck_assert(!skb_cloned(c));
+	ck_assert(t_bytes_are(c->data, 8900, 101));
+	skb_free(c);
+	T_ASSERT_STATS(t_pool, 3, 3, 0, 3, 0, 0);
+}
+END_TEST
+
+/* A clone of a queued skb is on no queue: no links, and freeing it leaves the original queued. */
+START_TEST(test_clone_of_queued)
+{
+	struct skb_queue q;
+	struct sk_buff *a = t_skb(t_pool, 10, 0), *b = t_skb(t_pool, 20, 0), *c = t_skb(t_pool, 30, 0);
+	struct sk_buff *n;
+
+	skb_queue_init(&q);
+	ck_assert_int_eq(skb_queue_tail(&q, a), 0);
+	ck_assert_int_eq(skb_queue_tail(&q, b), 0);
+	ck_assert_int_eq(skb_queue_tail(&q, c), 0);
+	/* b, in the middle, has both links set: the clone must not inherit them. */
+	n = skb_clone(b);
+	ck_assert_ptr_nonnull(n);
+	ck_assert_ptr_null(n->next);
+	ck_assert_ptr_null(n->prev);
+	skb_free(n);
+	ck_assert_uint_eq(skb_pool_in_use(t_pool), 3);
+	T_ASSERT_QUEUE(&q, a, b, c);
+	ck_assert_uint_eq(skb_queue_purge(&q), 3);
+}
+END_TEST
+
+/* skb_clone(NULL) and skb_copy(NULL) return NULL and allocate nothing. */
+START_TEST(test_clone_copy_null)
+{
+	ck_assert_ptr_null(skb_clone(NULL));
+	ck_assert_ptr_null(skb_copy(NULL));
+	T_ASSERT_STATS(t_pool, 0, 0, 0, 0, 0, 0);
+}
+END_TEST
+
+/* ---- copies ---- */
+
+/* A copy has its own buffer with the same size, headroom bytes, window, offsets, cb and GSO fields. */
+START_TEST(test_copy_private)
+{
+	struct sk_buff *a = t_skb(t_pool, 100, 5), *c;
+	uint8_t *l2;
+
+	t_decorate(a);
+	skb_shinfo(a)->gso_size = 1448;
+	skb_shinfo(a)->gso_segs = 4;
+	skb_shinfo(a)->gso_type = SKB_GSO_TCPV4 | SKB_GSO_TCP_ECN;
+	c = skb_copy(a);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_ne(c->head, a->head);
+	ck_assert_uint_eq(skb_size(c), skb_size(a));
+	ck_assert_uint_eq(skb_headroom(c), skb_headroom(a));
+	ck_assert_uint_eq(c->len, a->len);
+	ck_assert_mem_eq(c->data, a->data, a->len);
+	ck_assert_ptr_null(c->next);
+	ck_assert_ptr_null(c->prev);
+	T_ASSERT_SAME_META(a, c);
+	/* The headers already pulled are still there, in front of data. */
+	l2 = skb_mac_header(c);
+	ck_assert_ptr_nonnull(l2);
+	ck_assert_ptr_eq(l2, c->head + (skb_mac_header(a) - a->head));
+	ck_assert(t_bytes_are(l2, ETH_HLEN + 20 + c->len, 5));
+	ck_assert_uint_eq(skb_shinfo(c)->gso_size, 1448);
+	ck_assert_uint_eq(skb_shinfo(c)->gso_segs, 4);
+	ck_assert_uint_eq(skb_shinfo(c)->gso_type, SKB_GSO_TCPV4 | SKB_GSO_TCP_ECN);
+	ck_assert_uint_eq(skb_shinfo(c)->dataref, 1);
+	ck_assert_uint_eq(skb_shinfo(a)->dataref, 1);
+	ck_assert(!skb_cloned(a));
+	ck_assert(!skb_cloned(c));
+	T_ASSERT_STATS(t_pool, 2, 0, 2, 2, 0, 2 * T_SMALL_BUF);
+
+	/* Writing the copy, its window and its shared info leaves the original alone. */
+	memset(c->data, 0, c->len);
+	skb_pull(c, 10);
+	skb_shinfo(c)->gso_size = 0;
+	ck_assert(t_bytes_are(a->data, a->len, 5 + ETH_HLEN + 20));
+	ck_assert_uint_eq(a->len, 100 - ETH_HLEN - 20);
+	ck_assert_uint_eq(skb_shinfo(a)->gso_size, 1448);
+	skb_free(a);
+	skb_free(c);
+}
+END_TEST
+
+/* A copy of a clone is private and takes the clone's window; the two clones stay shared. */
+START_TEST(test_copy_of_clone)
+{
+	struct sk_buff *a = t_skb(t_pool, 100, 2), *b = skb_clone(a), *c;
+
+	ck_assert_ptr_nonnull(b);
+	skb_pull(b, 30);
+	c = skb_copy(b);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(!skb_cloned(c));
+	ck_assert(skb_cloned(a));
+	ck_assert_uint_eq(skb_shinfo(a)->dataref, 2);
+	ck_assert_uint_eq(skb_headroom(c), SKB_MAX_HEADER + 30);
+	ck_assert_uint_eq(c->len, 70);
+	ck_assert(t_bytes_are(c->data, 70, 32));
+	skb_free(a);
+	skb_free(b);
+	skb_free(c);
+}
+END_TEST
+
+/* Copies of a zero-size skb and of a large one have their source's size and accounting. */
+START_TEST(test_copy_sizes)
+{
+	struct sk_buff *z = skb_alloc(t_pool, 0), *big = t_skb(t_pool, 65536, 4), *zc, *bc;
+
+	ck_assert_ptr_nonnull(z);
+	zc = skb_copy(z);
+	bc = skb_copy(big);
+	ck_assert_ptr_nonnull(zc);
+	ck_assert_ptr_nonnull(bc);
+	ck_assert_uint_eq(skb_size(zc), 0);
+	ck_assert_uint_eq(zc->len, 0);
+	ck_assert_uint_eq(skb_size(bc), skb_size(big));
+	ck_assert_uint_eq(skb_headroom(bc), SKB_MAX_HEADER);
+	ck_assert(t_bytes_are(bc->data, 65536, 4));
+	ck_assert_uint_eq(t_stats(t_pool).data_bytes, 2 * T_SMALL_BUF + 2 * t_buf_bytes(big));
+	skb_free(z);
+	skb_free(zc);
+	skb_free(big);
+	skb_free(bc);
+}
+END_TEST
+
+/* ---- unshare ---- */
+
+/* skb_unshare of an skb that is not cloned returns it as it is, allocating nothing. */
+START_TEST(test_unshare_not_cloned)
+{
+	struct sk_buff *a = t_skb(t_pool, 100, 0);
+	uint8_t *head = a->head;
+
+	ck_assert_ptr_eq(skb_unshare(a), a);
+	ck_assert_ptr_eq(a->head, head);
+	T_ASSERT_STATS(t_pool, 1, 0, 1, 1, 0, T_SMALL_BUF);
+	skb_free(a);
+}
+END_TEST
+
+/* skb_unshare of a clone gives a private copy and drops the clone reference: neither is cloned then. */
+START_TEST(test_unshare_cloned)
+{
+	struct sk_buff *a = t_skb(t_pool, 100, 6), *b = skb_clone(a), *u;
+
+	ck_assert_ptr_nonnull(b);
+	skb_pull(b, 20);
+	b->tstamp_ns = 77;
+	u = skb_unshare(b);
+	ck_assert_ptr_nonnull(u);
+	ck_assert_ptr_ne(u, a);
+	ck_assert_ptr_ne(u->head, a->head);
+	ck_assert(!skb_cloned(u));
+	ck_assert(!skb_cloned(a));
+	ck_assert_uint_eq(skb_shinfo(a)->dataref, 1);
+	ck_assert_uint_eq(u->len, 80);
+	ck_assert_uint_eq(u->tstamp_ns, 77);
+	ck_assert(t_bytes_are(u->data, 80, 26));
+	T_ASSERT_STATS(t_pool, 3, 1, 2, 3, 0, 2 * T_SMALL_BUF);
+	/* u is private: writing it must not show through a. */
+	memset(u->data, 0, u->len);
+	ck_assert(t_bytes_are(a->data, 100, 6));
+	skb_free(u);
+	skb_free(a);
+}
+END_TEST
+
+/* ---- exhaustion in the middle of an operation ---- */
+
+/* A clone refused by max_skbs takes no data reference, so the buffer still goes with the original. */
+START_TEST(test_clone_exhausted)
+{
+	struct skb_pool_config cfg = { .max_skbs = 1 };
+	struct skb_pool *pool = skb_pool_create(&cfg);
+	struct sk_buff *a;
+
+	ck_assert_ptr_nonnull(pool);
+	a = t_skb(pool, 100, 0);
+	ck_assert_ptr_null(skb_clone(a));
+	ck_assert_uint_eq(skb_shinfo(a)->dataref, 1);
+	ck_assert(!skb_cloned(a));
+	T_ASSERT_STATS(pool, 1, 0, 1, 1, 1, T_SMALL_BUF);
+	skb_free(a);
+	T_ASSERT_STATS(pool, 1, 1, 0, 1, 1, 0);
+	ck_assert_uint_eq(skb_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* A copy refused for its descriptor returns the data buffer it had already taken. */
+START_TEST(test_copy_exhausted_skbs)
+{
+	struct skb_pool_config cfg = { .max_skbs = 1 };
+	struct skb_pool *pool = skb_pool_create(&cfg);
+	struct sk_buff *a, *big;
+
+	ck_assert_ptr_nonnull(pool);
+	a = t_skb(pool, 100, 0);
+	ck_assert_ptr_null(skb_copy(a));
+	T_ASSERT_STATS(pool, 1, 0, 1, 1, 1, T_SMALL_BUF);
+	skb_free(a);
+	/* The same with a large buffer, which is not cached but freed. */
+	big = t_skb(pool, 9000, 0);
+	ck_assert_ptr_null(skb_copy(big));
+	T_ASSERT_STATS(pool, 2, 1, 1, 1, 2, t_buf_bytes(big));
+	skb_free(big);
+	T_ASSERT_STATS(pool, 2, 2, 0, 1, 2, 0);
+	ck_assert_uint_eq(skb_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* A copy refused by max_data_bytes takes no descriptor. */
+START_TEST(test_copy_exhausted_bytes)
+{
+	struct skb_pool_config cfg = { .max_data_bytes = T_SMALL_BUF };
+	struct skb_pool *pool = skb_pool_create(&cfg);
+	struct sk_buff *a;
+
+	ck_assert_ptr_nonnull(pool);
+	a = t_skb(pool, 100, 0);
+	ck_assert_ptr_null(skb_copy(a));
+	T_ASSERT_STATS(pool, 1, 0, 1, 1, 1, T_SMALL_BUF);
+	skb_free(a);
+	T_ASSERT_STATS(pool, 1, 1, 0, 1, 1, 0);
+	ck_assert_uint_eq(skb_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* skb_unshare that cannot copy frees the clone it got and returns NULL; the other keeps the data. */
+START_TEST(test_unshare_exhausted)
+{
+	struct skb_pool_config cfg = { .max_skbs = 2 };
+	struct skb_pool *pool = skb_pool_create(&cfg);
+	struct sk_buff *a, *b;
+
+	ck_assert_ptr_nonnull(pool);
+	a = t_skb(pool, 100, 8);
+	b = skb_clone(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_null(skb_unshare(b));
+	T_ASSERT_STATS(pool, 2, 1, 1, 2, 1, T_SMALL_BUF);
+	ck_assert(!skb_cloned(a));
+	ck_assert(t_bytes_are(a->data, 100, 8));
+	skb_free(a);
+	T_ASSERT_STATS(pool, 2, 2, 0, 2, 1, 0);
+	ck_assert_uint_eq(skb_pool_destroy(pool), 0);
+}
+END_TEST
+
+/* ---- queues ---- */
+
+/* skb_queue_init empties whatever was there; every operation on an empty queue is harmless. */
+START_TEST(test_queue_empty)
+{
+	struct skb_queue q, other;
+
+	memset(&q, 0xa5, sizeof(q));
+	skb_queue_init(&q);
+	skb_queue_init(&other);
+	ck_assert_ptr_null(q.head);
+	ck_assert_ptr_null(q.tail);
+	ck_assert_uint_eq(q.len, 0);
+	ck_assert_uint_eq(q.bytes, 0);
+	T_ASSERT_QUEUE_EMPTY(&q);
+	ck_assert_ptr_null(skb_dequeue(&q));
+	ck_assert_ptr_null(skb_dequeue_tail(&q));
+	ck_assert_uint_eq(skb_queue_purge(&q), 0);
+	skb_queue_splice(&other, &q);
+	skb_queue_splice_head(&other, &q);
+	T_ASSERT_QUEUE_EMPTY(&q);
+	T_ASSERT_QUEUE_EMPTY(&other);
+	T_ASSERT_STATS(t_pool, 0, 0, 0, 0, 0, 0);
+}
+END_TEST
+
+/* One skb: every way in and every way out leaves head == tail == it, then an empty queue. */
+START_TEST(test_queue_one)
+{
+	struct skb_queue q;
+	struct sk_buff *a = t_skb(t_pool, 10, 0);
+
+	skb_queue_init(&q);
+	ck_assert_int_eq(skb_queue_tail(&q, a), 0);
+	T_ASSERT_QUEUE(&q, a);
+	ck_assert_ptr_null(a->next);
+	ck_assert_ptr_eq(skb_dequeue(&q), a);
+	T_ASSERT_QUEUE_EMPTY(&q);
+
+	ck_assert_int_eq(skb_queue_head(&q, a), 0);
+	T_ASSERT_QUEUE(&q, a);
+	ck_assert_ptr_eq(skb_dequeue_tail(&q), a);
+	T_ASSERT_QUEUE_EMPTY(&q);
+
+	ck_assert_int_eq(skb_queue_insert_after(&q, NULL, a), 0);
+	T_ASSERT_QUEUE(&q, a);
+	skb_unlink(&q, a);
+	T_ASSERT_QUEUE_EMPTY(&q);
+	ck_assert_ptr_null(a->next);
+	ck_assert_ptr_null(a->prev);
+	/* Off the queue again, so freeing it is no misuse. */
+	skb_free(a);
+}
+END_TEST
+
+/* skb_queue_tail is FIFO; len and bytes are exact after every step, zero-length skbs included. */
+START_TEST(test_queue_fifo)
+{
+	struct skb_queue q;
+	struct sk_buff *a = t_skb(t_pool, 10, 0), *b = t_skb(t_pool, 0, 0), *c = t_skb(t_pool, 300, 0);
+
+	skb_queue_init(&q);
+	ck_assert_int_eq(skb_queue_tail(&q, a), 0);
+	T_ASSERT_QUEUE(&q, a);
+	ck_assert_int_eq(skb_queue_tail(&q, b), 0);
+	T_ASSERT_QUEUE(&q, a, b);
+	ck_assert_int_eq(skb_queue_tail(&q, c), 0);
+	T_ASSERT_QUEUE(&q, a, b, c);
+	ck_assert_uint_eq(q.bytes, 310);
+
+	ck_assert_ptr_eq(skb_dequeue(&q), a);
+	T_ASSERT_QUEUE(&q, b, c);
+	ck_assert_ptr_null(a->next);
+	ck_assert_ptr_null(a->prev);
+	ck_assert_ptr_eq(skb_dequeue(&q), b);
+	T_ASSERT_QUEUE(&q, c);
+	ck_assert_ptr_eq(skb_dequeue(&q), c);
+	T_ASSERT_QUEUE_EMPTY(&q);
+	ck_assert_ptr_null(skb_dequeue(&q));
+	skb_free(a);
+	skb_free(b);
+	skb_free(c);
+}
+END_TEST
+
+/* skb_queue_head is LIFO. */
+START_TEST(test_queue_lifo)
+{
+	struct skb_queue q;
+	struct sk_buff *a = t_skb(t_pool, 1, 0), *b = t_skb(t_pool, 2, 0), *c = t_skb(t_pool, 3, 0);
+
+	skb_queue_init(&q);
+	ck_assert_int_eq(skb_queue_head(&q, a), 0);
+	T_ASSERT_QUEUE(&q, a);
+	ck_assert_int_eq(skb_queue_head(&q, b), 0);
+	T_ASSERT_QUEUE(&q, b, a);
+	ck_assert_int_eq(skb_queue_head(&q, c), 0);
+	T_ASSERT_QUEUE(&q, c, b, a);
+	ck_assert_ptr_eq(skb_dequeue(&q), c);
+	ck_assert_ptr_eq(skb_dequeue(&q), b);
+	ck_assert_ptr_eq(skb_dequeue(&q), a);
+	T_ASSERT_QUEUE_EMPTY(&q);
+	skb_free(a);
+	skb_free(b);
+	skb_free(c);
+}
+END_TEST
+
+/* Dequeueing from both ends in turn takes the right skb each time. */
+START_TEST(test_queue_both_ends)
+{
+	struct skb_queue q;
+	struct sk_buff *s[4];
+
+	skb_queue_init(&q);
+	for (int i = 0; i < 4; i++) {
+		s[i] = t_skb(t_pool, 10 * (uint32_t)(i + 1), 0);
+		ck_assert_int_eq(skb_queue_tail(&q, s[i]), 0);
+	}
+	T_ASSERT_QUEUE(&q, s[0], s[1], s[2], s[3]);
+	ck_assert_ptr_eq(skb_dequeue_tail(&q), s[3]);
+	T_ASSERT_QUEUE(&q, s[0], s[1], s[2]);
+	ck_assert_ptr_null(s[3]->next);
+	ck_assert_ptr_null(s[3]->prev);
+	ck_assert_ptr_eq(skb_dequeue(&q), s[0]);
+	T_ASSERT_QUEUE(&q, s[1], s[2]);
+	ck_assert_ptr_eq(skb_dequeue_tail(&q), s[2]);
+	T_ASSERT_QUEUE(&q, s[1]);
+	ck_assert_ptr_eq(skb_dequeue_tail(&q), s[1]);
+	T_ASSERT_QUEUE_EMPTY(&q);
+	ck_assert_ptr_null(skb_dequeue_tail(&q));
+	for (int i = 0; i < 4; i++)
+		skb_free(s[i]);
+}
+END_TEST
+
+/* insert_after: NULL prev puts the skb at the head; after the tail it becomes the tail; in between. */
+START_TEST(test_queue_insert_after)
+{
+	struct skb_queue q;
+	struct sk_buff *a = t_skb(t_pool, 1, 0), *b = t_skb(t_pool, 2, 0), *c = t_skb(t_pool, 4, 0);
+	struct sk_buff *d = t_skb(t_pool, 8, 0), *e = t_skb(t_pool, 16, 0);
+
+	skb_queue_init(&q);
+	ck_assert_int_eq(skb_queue_insert_after(&q, NULL, b), 0);
+	T_ASSERT_QUEUE(&q, b);
+	ck_assert_int_eq(skb_queue_insert_after(&q, NULL, a), 0);
+	T_ASSERT_QUEUE(&q, a, b);
+	ck_assert_int_eq(skb_queue_insert_after(&q, b, d), 0);
+	T_ASSERT_QUEUE(&q, a, b, d);
+	ck_assert_int_eq(skb_queue_insert_after(&q, b, c), 0);
+	T_ASSERT_QUEUE(&q, a, b, c, d);
+	ck_assert_int_eq(skb_queue_insert_after(&q, d, e), 0);
+	T_ASSERT_QUEUE(&q, a, b, c, d, e);
+	ck_assert_uint_eq(q.bytes, 31);
+	ck_assert_uint_eq(skb_queue_purge(&q), 5);
+}
+END_TEST
+
+/* unlink of the middle, the head and the tail keeps the links; an unlinked skb can go back on. */
+START_TEST(test_queue_unlink)
+{
+	struct skb_queue q;
+	struct sk_buff *s[5];
+
+	skb_queue_init(&q);
+	for (int i = 0; i < 5; i++) {
+		s[i] = t_skb(t_pool, 1u << i, 0);
+		ck_assert_int_eq(skb_queue_tail(&q, s[i]), 0);
+	}
+	skb_unlink(&q, s[2]);
+	T_ASSERT_QUEUE(&q, s[0], s[1], s[3], s[4]);
+	ck_assert_ptr_null(s[2]->next);
+	ck_assert_ptr_null(s[2]->prev);
+	skb_unlink(&q, s[0]);
+	T_ASSERT_QUEUE(&q, s[1], s[3], s[4]);
+	skb_unlink(&q, s[4]);
+	T_ASSERT_QUEUE(&q, s[1], s[3]);
+	ck_assert_ptr_null(s[4]->next);
+	ck_assert_ptr_null(s[4]->prev);
+
+	ck_assert_int_eq(skb_queue_tail(&q, s[2]), 0);
+	T_ASSERT_QUEUE(&q, s[1], s[3], s[2]);
+	skb_free(s[0]);
+	skb_free(s[4]);
+	ck_assert_uint_eq(skb_queue_purge(&q), 3);
+	T_ASSERT_QUEUE_EMPTY(&q);
+}
+END_TEST
+
+/* splice onto an empty queue moves everything in order and leaves `from` empty. */
+START_TEST(test_queue_splice_onto_empty)
+{
+	struct skb_queue from, to;
+	struct sk_buff *a = t_skb(t_pool, 1, 0), *b = t_skb(t_pool, 2, 0), *c = t_skb(t_pool, 4, 0);
+
+	skb_queue_init(&from);
+	skb_queue_init(&to);
+	skb_queue_tail(&from, a);
+	skb_queue_tail(&from, b);
+	skb_queue_tail(&from, c);
+	skb_queue_splice(&from, &to);
+	T_ASSERT_QUEUE(&to, a, b, c);
+	T_ASSERT_QUEUE_EMPTY(&from);
+	ck_assert_uint_eq(from.bytes, 0);
+
+	skb_queue_splice_head(&to, &from);
+	T_ASSERT_QUEUE(&from, a, b, c);
+	T_ASSERT_QUEUE_EMPTY(&to);
+	ck_assert_uint_eq(skb_queue_purge(&from), 3);
+}
+END_TEST
+
+/* splice appends `from` after the tail of `to`; splice_head puts it in front of the head. */
+START_TEST(test_queue_splice_onto_nonempty)
+{
+	struct skb_queue from, to;
+	struct sk_buff *a = t_skb(t_pool, 1, 0), *b = t_skb(t_pool, 2, 0), *c = t_skb(t_pool, 4, 0);
+	struct sk_buff *d = t_skb(t_pool, 8, 0), *e = t_skb(t_pool, 16, 0);
+
+	skb_queue_init(&from);
+	skb_queue_init(&to);
+	skb_queue_tail(&to, a);
+	skb_queue_tail(&to, b);
+	skb_queue_tail(&from, c);
+	skb_queue_tail(&from, d);
+	skb_queue_splice(&from, &to);
+	T_ASSERT_QUEUE(&to, a, b, c, d);
+	T_ASSERT_QUEUE_EMPTY(&from);
+
+	skb_queue_tail(&from, e);
+	skb_queue_splice_head(&from, &to);
+	T_ASSERT_QUEUE(&to, e, a, b, c, d);
+	T_ASSERT_QUEUE_EMPTY(&from);
+	ck_assert_uint_eq(to.bytes, 31);
+
+	/* The spliced skbs come off `to` like any other. */
+	ck_assert_ptr_eq(skb_dequeue_tail(&to), d);
+	ck_assert_ptr_eq(skb_dequeue(&to), e);
+	T_ASSERT_QUEUE(&to, a, b, c);
+	skb_free(d);
+	skb_free(e);
+	ck_assert_uint_eq(skb_queue_purge(&to), 3);
+}
+END_TEST
+
+/* Splicing an empty queue, either way, leaves the target exactly as it was. */
+START_TEST(test_queue_splice_empty)
+{
+	struct skb_queue from, to;
+	struct sk_buff *a = t_skb(t_pool, 1, 0), *b = t_skb(t_pool, 2, 0);
+
+	skb_queue_init(&from);
+	skb_queue_init(&to);
+	skb_queue_tail(&to, a);
+	skb_queue_tail(&to, b);
+	skb_queue_splice(&from, &to);
+	T_ASSERT_QUEUE(&to, a, b);
+	skb_queue_splice_head(&from, &to);
+	T_ASSERT_QUEUE(&to, a, b);
+	T_ASSERT_QUEUE_EMPTY(&from);
+	ck_assert_uint_eq(skb_queue_purge(&to), 2);
+}
+END_TEST
+
+/* purge frees every skb (clones too, their shared data once), counts them and empties the queue. */
+START_TEST(test_queue_purge)
+{
+	struct skb_queue q;
+	struct sk_buff *a = t_skb(t_pool, 100, 0), *b = t_skb(t_pool, 9000, 0), *c;
+
+	c = skb_clone(a);
+	ck_assert_ptr_nonnull(c);
+	skb_queue_init(&q);
+	skb_queue_tail(&q, a);
+	skb_queue_tail(&q, b);
+	skb_queue_tail(&q, c);
+	ck_assert_uint_eq(skb_pool_in_use(t_pool), 3);
+	ck_assert_uint_eq(skb_queue_purge(&q), 3);
+	T_ASSERT_QUEUE_EMPTY(&q);
+	T_ASSERT_STATS(t_pool, 3, 3, 0, 3, 0, 0);
+	ck_assert_uint_eq(skb_queue_purge(&q), 0);
+}
+END_TEST
+
+/* ---- misuse: SIGABRT in a debug build, an error return and a `misuse` count in a release build ---- */
+
+/* skb_push of one byte more than the headroom. */
+START_TEST(test_misuse_push_past_headroom)
+{
+	struct sk_buff *skb = skb_alloc(t_pool, 64);
+	struct t_window w;
+
+	ck_assert_ptr_nonnull(skb);
+	ck_assert_int_eq(skb_reserve(skb, 16), 0);
+	ck_assert_ptr_nonnull(skb_put(skb, 8));
+	w = t_window_of(skb);
+	ck_assert_ptr_null(skb_push(skb, 17));
+	T_ASSERT_MISUSED_ONCE(skb, w);
+	skb_free(skb);
+}
+END_TEST
+
+/* skb_push(1) once all the headroom was pushed. */
+START_TEST(test_misuse_push_when_full)
+{
+	struct sk_buff *skb = t_skb(t_pool, 10, 0);
+	struct t_window w;
+
+	ck_assert_ptr_eq(skb_push(skb, SKB_MAX_HEADER), skb->head);
+	w = t_window_of(skb);
+	ck_assert_ptr_null(skb_push(skb, 1));
+	T_ASSERT_MISUSED_ONCE(skb, w);
+	skb_free(skb);
+}
+END_TEST
+
+/* skb_put of one byte more than the tailroom. */
+START_TEST(test_misuse_put_past_end)
+{
+	struct sk_buff *skb = t_skb(t_pool, 10, 0);
+	struct t_window w = t_window_of(skb);
+
+	ck_assert_ptr_null(skb_put(skb, skb_tailroom(skb) + 1));
+	T_ASSERT_MISUSED_ONCE(skb, w);
+	skb_free(skb);
+}
+END_TEST
+
+/* skb_put(1) once all the tailroom was put. */
+START_TEST(test_misuse_put_when_full)
+{
+	struct sk_buff *skb = skb_alloc(t_pool, 64);
+	struct t_window w;
+
+	ck_assert_ptr_nonnull(skb);
+	ck_assert_ptr_nonnull(skb_put(skb, skb_tailroom(skb)));
+	w = t_window_of(skb);
+	ck_assert_ptr_null(skb_put(skb, 1));
+	T_ASSERT_MISUSED_ONCE(skb, w);
+	skb_free(skb);
+}
+END_TEST
+
+/* skb_put(1) on a zero-size skb. */
+START_TEST(test_misuse_put_zero_size)
+{
+	struct sk_buff *skb = skb_alloc(t_pool, 0);
+	struct t_window w;
+
+	ck_assert_ptr_nonnull(skb);
+	w = t_window_of(skb);
+	ck_assert_ptr_null(skb_put(skb, 1));
+	T_ASSERT_MISUSED_ONCE(skb, w);
+	skb_free(skb);
+}
+END_TEST
+
+/* skb_put_data of more than the tailroom: -EINVAL, nothing written at the tail. */
+START_TEST(test_misuse_put_data_past_end)
+{
+	uint8_t src[80];
+	struct sk_buff *skb = skb_alloc(t_pool, 64);
+	struct t_window w;
+
+	ck_assert_ptr_nonnull(skb);
+	memset(src, 0xee, sizeof(src));
+	ck_assert_int_eq(skb_put_data(skb, src, 4), 0);
+	skb->tail[0] = 0x11;
+	w = t_window_of(skb);
+	ck_assert_int_eq(skb_put_data(skb, src, skb_tailroom(skb) + 1), -EINVAL);
+	T_ASSERT_MISUSED_ONCE(skb, w);
+	ck_assert_uint_eq(skb->tail[0], 0x11);
+	skb_free(skb);
+}
+END_TEST
+
+/* skb_pull of one byte more than len. */
+START_TEST(test_misuse_pull_past_tail)
+{
+	struct sk_buff *skb = t_skb(t_pool, 10, 0);
+	struct t_window w = t_window_of(skb);
+
+	ck_assert_ptr_null(skb_pull(skb, 11));
+	T_ASSERT_MISUSED_ONCE(skb, w);
+	skb_free(skb);
+}
+END_TEST
+
+/* skb_pull(1) once all of len was pulled. */
+START_TEST(test_misuse_pull_when_empty)
+{
+	struct sk_buff *skb = t_skb(t_pool, 10, 0);
+	struct t_window w;
+
+	ck_assert_ptr_eq(skb_pull(skb, 10), skb->tail);
+	ck_assert_uint_eq(skb->len, 0);
+	w = t_window_of(skb);
+	ck_assert_ptr_null(skb_pull(skb, 1));
+	T_ASSERT_MISUSED_ONCE(skb, w);
+	skb_free(skb);
+}
+END_TEST
+
+/* skb_reserve in an skb that already holds data. */
+START_TEST(test_misuse_reserve_non_empty)
+{
+	struct sk_buff *skb = skb_alloc(t_pool, 64);
+	struct t_window w;
+
+	ck_assert_ptr_nonnull(skb);
+	ck_assert_ptr_nonnull(skb_put(skb, 1));
+	w = t_window_of(skb);
+	ck_assert_int_eq(skb_reserve(skb, 8), -EINVAL);
+	T_ASSERT_MISUSED_ONCE(skb, w);
+	skb_free(skb);
+}
+END_TEST
+
+/* skb_reserve of more than the tailroom. */
+START_TEST(test_misuse_reserve_past_end)
+{
+	struct sk_buff *skb = skb_alloc(t_pool, 64);
+	struct t_window w;
+
+	ck_assert_ptr_nonnull(skb);
+	w = t_window_of(skb);
+	ck_assert_int_eq(skb_reserve(skb, skb_tailroom(skb) + 1), -EINVAL);
+	T_ASSERT_MISUSED_ONCE(skb, w);
+	skb_free(skb);
+}
+END_TEST
+
+/* skb_free of an skb still on a queue: not freed, the queue intact. */
+START_TEST(test_misuse_free_queued)
+{
+	struct skb_queue q;
+	struct sk_buff *a = t_skb(t_pool, 10, 0), *b = t_skb(t_pool, 20, 0);
+	struct t_window w;
+
+	skb_queue_init(&q);
+	skb_queue_tail(&q, a);
+	skb_queue_tail(&q, b);
+	w = t_window_of(a);
+	skb_free(a);
+	T_ASSERT_MISUSED_ONCE(a, w);
+	ck_assert_uint_eq(skb_pool_in_use(t_pool), 2);
+	ck_assert_uint_eq(t_stats(t_pool).freed, 0);
+	T_ASSERT_QUEUE(&q, a, b);
+	ck_assert_uint_eq(skb_queue_purge(&q), 2);
+}
+END_TEST
+
+/* skb_queue_tail of an skb already on a queue: -EINVAL, both queues intact. */
+START_TEST(test_misuse_queue_tail_queued)
+{
+	struct skb_queue q1, q2;
+	struct sk_buff *a = t_skb(t_pool, 10, 0), *b = t_skb(t_pool, 20, 0);
+	struct t_window w;
+
+	skb_queue_init(&q1);
+	skb_queue_init(&q2);
+	skb_queue_tail(&q1, a);
+	skb_queue_tail(&q1, b);
+	w = t_window_of(a);
+	ck_assert_int_eq(skb_queue_tail(&q2, a), -EINVAL);
+	T_ASSERT_MISUSED_ONCE(a, w);
+	T_ASSERT_QUEUE(&q1, a, b);
+	T_ASSERT_QUEUE_EMPTY(&q2);
+	ck_assert_uint_eq(skb_queue_purge(&q1), 2);
+}
+END_TEST
+
+/* skb_queue_head of an skb already on the same queue: -EINVAL, the queue intact. */
+START_TEST(test_misuse_queue_head_queued)
+{
+	struct skb_queue q;
+	struct sk_buff *a = t_skb(t_pool, 10, 0), *b = t_skb(t_pool, 20, 0);
+	struct t_window w;
+
+	skb_queue_init(&q);
+	skb_queue_tail(&q, a);
+	skb_queue_tail(&q, b);
+	w = t_window_of(b);
+	ck_assert_int_eq(skb_queue_head(&q, b), -EINVAL);
+	T_ASSERT_MISUSED_ONCE(b, w);
+	T_ASSERT_QUEUE(&q, a, b);
+	ck_assert_uint_eq(skb_queue_purge(&q), 2);
+}
+END_TEST
+
+/* skb_queue_insert_after of an skb already on the queue: -EINVAL, the queue intact. */
+START_TEST(test_misuse_insert_after_queued)
+{
+	struct skb_queue q;
+	struct sk_buff *a = t_skb(t_pool, 10, 0), *b = t_skb(t_pool, 20, 0), *c = t_skb(t_pool, 30, 0);
+	struct t_window w;
+
+	skb_queue_init(&q);
+	skb_queue_tail(&q, a);
+	skb_queue_tail(&q, b);
+	skb_queue_tail(&q, c);
+	w = t_window_of(a);
+	ck_assert_int_eq(skb_queue_insert_after(&q, b, a), -EINVAL);
+	T_ASSERT_MISUSED_ONCE(a, w);
+	T_ASSERT_QUEUE(&q, a, b, c);
+	ck_assert_uint_eq(skb_queue_purge(&q), 3);
+}
+END_TEST
+
+/* A debug build must die in the misuse call; a release build must go on and pass the checks after it. */
+#ifdef USTACK_DEBUG
+#define t_add_misuse_test(tc, fn) tcase_add_test_raise_signal((tc), fn, SIGABRT)
+#else
+#define t_add_misuse_test(tc, fn) tcase_add_test((tc), fn)
+#endif
+
+int main(void)
+{
+	Suite *s = suite_create("skb");
+	TCase *tc;
+
+	tc = test_tcase("pool");
+	tcase_add_test(tc, test_pool_create_default);
+	tcase_add_test(tc, test_pool_counters);
+	tcase_add_test(tc, test_pool_max_skbs);
+	tcase_add_test(tc, test_pool_max_data_bytes);
+	tcase_add_test(tc, test_pool_default_data_limit);
+	tcase_add_test(tc, test_pool_cache_overflow);
+	tcase_add_test(tc, test_pool_destroy_empty);
+	tcase_add_test(tc, test_pool_destroy_in_use);
+	tcase_add_test(tc, test_free_null);
+	suite_add_tcase(s, tc);
+
+	tc = test_tcase("alloc");
+	tcase_add_test(tc, test_alloc_zero);
+	tcase_add_test(tc, test_alloc_fields_blank);
+	tcase_add_test(tc, test_alloc_sizes);
+	tcase_add_test(tc, test_alloc_large);
+	suite_add_tcase(s, tc);
+
+	tc = test_tcase("window");
+	tcase_add_test(tc, test_window_moves);
+	tcase_add_test(tc, test_reserve_empty);
+	tcase_add_test(tc, test_window_exactly_full);
+	tcase_add_test(tc, test_put_data);
+	tcase_add_test(tc, test_trim);
+	tcase_add_test(tc, test_header_offsets);
+	suite_add_tcase(s, tc);
+
+	tc = test_tcase("clone");
+	tcase_add_test(tc, test_clone_shares_data);
+	tcase_add_test(tc, test_clone_own_window);
+	tcase_add_test(tc, test_clone_free_original_first);
+	tcase_add_test(tc, test_clone_free_clone_first);
+	tcase_add_test(tc, test_clone_of_clone);
+	tcase_add_test(tc, test_clone_of_queued);
+	tcase_add_test(tc, test_clone_copy_null);
+	suite_add_tcase(s, tc);
+
+	tc = test_tcase("copy");
+	tcase_add_test(tc, test_copy_private);
+	tcase_add_test(tc, test_copy_of_clone);
+	tcase_add_test(tc, test_copy_sizes);
+	tcase_add_test(tc, test_unshare_not_cloned);
+	tcase_add_test(tc, test_unshare_cloned);
+	suite_add_tcase(s, tc);
+
+	tc = test_tcase("exhaustion");
+	tcase_add_test(tc, test_clone_exhausted);
+	tcase_add_test(tc, test_copy_exhausted_skbs);
+	tcase_add_test(tc, test_copy_exhausted_bytes);
+	tcase_add_test(tc, test_unshare_exhausted);
+	suite_add_tcase(s, tc);
+
+	tc = test_tcase("queue");
+	tcase_add_test(tc, test_queue_empty);
+	tcase_add_test(tc, test_queue_one);
+	tcase_add_test(tc, test_queue_fifo);
+	tcase_add_test(tc, test_queue_lifo);
+	tcase_add_test(tc, test_queue_both_ends);
+	tcase_add_test(tc, test_queue_insert_after);
+	tcase_add_test(tc, test_queue_unlink);
+	tcase_add_test(tc, test_queue_splice_onto_empty);
+	tcase_add_test(tc, test_queue_splice_onto_nonempty);
+	tcase_add_test(tc, test_queue_splice_empty);
+	tcase_add_test(tc, test_queue_purge);
+	suite_add_tcase(s, tc);
+
+	tc = test_tcase("misuse");
+	t_add_misuse_test(tc, test_misuse_push_past_headroom);
+	t_add_misuse_test(tc, test_misuse_push_when_full);
+	t_add_misuse_test(tc, test_misuse_put_past_end);
+	t_add_misuse_test(tc, test_misuse_put_when_full);
+	t_add_misuse_test(tc, test_misuse_put_zero_size);
+	t_add_misuse_test(tc, test_misuse_put_data_past_end);
+	t_add_misuse_test(tc, test_misuse_pull_past_tail);
+	t_add_misuse_test(tc, test_misuse_pull_when_empty);
+	t_add_misuse_test(tc, test_misuse_reserve_non_empty);
+	t_add_misuse_test(tc, test_misuse_reserve_past_end);
+	t_add_misuse_test(tc, test_misuse_free_queued);
+	t_add_misuse_test(tc, test_misuse_queue_tail_queued);
+	t_add_misuse_test(tc, test_misuse_queue_head_queued);
+	t_add_misuse_test(tc, test_misuse_insert_after_queued);
+	suite_add_tcase(s, tc);
+
+	return test_run(s);
+}
