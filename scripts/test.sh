@@ -17,7 +17,7 @@ for flavour in plain sanitize; do
 	dir="build-test-$flavour"
 	echo "=== $flavour build ($dir)"
 	bash scripts/build.sh "$dir" "$flavour"
-	log="$dir/ctest.log"
+	log="$top/$dir/ctest.log"
 	if ! (cd "$dir" && ctest --output-on-failure --timeout 600 "$@" 2>&1 | tee "$log"; exit "${PIPESTATUS[0]}"); then
 		echo "=== $flavour: tests FAILED"
 		status=1
