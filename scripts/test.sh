@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: install what is needed, then build and run every test twice - a plain
 # (optimised, warnings as errors) build and an AddressSanitizer + UndefinedBehaviorSanitizer debug
-# build. Fails on any test failure, any sanitizer report and any leak.
+# build - and fuzz the receive path for FUZZ_SECONDS (default 60). Fails on any test failure, any
+# sanitizer report, any leak and any fuzzer crash.
 #
 # Usage: scripts/test.sh [ctest args...]      e.g. scripts/test.sh -L unit, scripts/test.sh -R skb
 set -euo pipefail
@@ -27,7 +28,12 @@ for flavour in plain sanitize; do
 		status=1
 	fi
 done
+echo "=== fuzz: the receive path under libFuzzer, ${FUZZ_SECONDS:-60} s"
+if ! bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"; then
+	echo "=== fuzz FAILED"
+	status=1
+fi
 if [ $status -eq 0 ]; then
-	echo "=== all tests passed in both builds"
+	echo "=== all tests passed in both builds, and the fuzzer found nothing"
 fi
 exit $status
