@@ -134,12 +134,13 @@ bool us_addr_is_broadcast(const struct us_stack *st, uint32_t addr)
 int us_addr_add(struct us_stack *st, int ifindex, uint32_t addr, uint8_t prefix_len)
 {
 	struct us_iface *ifc = us_iface_get(st, ifindex);
-	uint32_t mask = prefix_mask(prefix_len);
+	uint32_t mask;
 	int r;
 
 	if (!ifc || prefix_len > 32 || ipv4_is_zeronet(addr) || ipv4_is_multicast(addr) ||
 	    ipv4_is_lbcast(addr) || ipv4_is_loopback(addr))
 		return -EINVAL;
+	mask = prefix_mask(prefix_len);
 	if (ifc->has_addr)
 		route_table_del(&st->routes, ifc->addr & prefix_mask(ifc->prefix_len), ifc->prefix_len);
 	ifc->addr = addr;

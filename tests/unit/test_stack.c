@@ -1,0 +1,259 @@
+/*
+ * test_stack.c - whole stacks: two in one process on a pair wire (ARP, ping, UDP of every size
+ * through fragmentation, on virtual time), the same through the fault wrapper, and the loop's
+ * deadlines.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "test_util.h"
+
+#define A_IP 0xc6120001u /* 198.18.0.1 */
+#define B_IP 0xc6120002u /* 198.18.0.2 */
+
+struct two {
+	struct us_clock clock;
+	struct us_stack *a, *b;
+};
+
+/* Two stacks, a at 198.18.0.1 and b at 198.18.0.2, on a pair wire; fault wraps a's end if given. */
+static void two_up(struct two *t, const struct netdev_fault_config *fault)
+{
+	struct us_stack_config ca = { .seed = 1 }, cb = { .seed = 2 };
+	struct netdev_pair_config pc = { 0 };
+	struct netdev *da, *db;
+
+	us_clock_init_virtual(&t->clock, 5000 * US_NSEC_PER_SEC);
+	ca.clock = cb.clock = &t->clock;
+	t->a = us_stack_create(&ca);
+	t->b = us_stack_create(&cb);
+	ck_assert_ptr_nonnull(t->a);
+	ck_assert_ptr_nonnull(t->b);
+	pc.a = (struct netdev_config){ .pool = us_stack_pool(t->a), .clock = &t->clock, .name = "a0",
+				       .mac = { 2, 0, 0, 0, 0, 0xa } };
+	pc.b = (struct netdev_config){ .pool = us_stack_pool(t->b), .clock = &t->clock, .name = "b0",
+				       .mac = { 2, 0, 0, 0, 0, 0xb } };
+	ck_assert_int_eq(netdev_pair_create(&pc, &da, &db), 0);
+	if (fault) {
+		da = netdev_fault_wrap(da, fault);
+		ck_assert_ptr_nonnull(da);
+	}
+	ck_assert_int_eq(us_stack_add_netdev(t->a, da), 1);
+	ck_assert_int_eq(us_stack_add_netdev(t->b, db), 1);
+	ck_assert_int_eq(us_addr_add(t->a, 1, A_IP, 24), 0);
+	ck_assert_int_eq(us_addr_add(t->b, 1, B_IP, 24), 0);
+}
+
+static void two_down(struct two *t)
+{
+	ck_assert_uint_eq(us_stack_destroy(t->a), 0);
+	ck_assert_uint_eq(us_stack_destroy(t->b), 0);
+}
+
+/* Run both stacks until neither has work before `until` (virtual time), jumping to each deadline. */
+static void two_run(struct two *t, uint64_t for_ns)
+{
+	uint64_t until = us_clock_now(&t->clock) + for_ns;
+
+	for (int guard = 0; guard < 1000000; guard++) {
+		uint64_t na = us_stack_poll(t->a), nb = us_stack_poll(t->b);
+		/* b may just have sent a frames: a's device says so */
+		uint64_t wa = netdev_next_deadline(us_stack_netdev(t->a, 1));
+		uint64_t next = na < nb ? na : nb, now = us_clock_now(&t->clock);
+
+		if (wa < next)
+			next = wa;
+
+		if (next <= now)
+			continue;
+		if (next > until)
+			break;
+		us_clock_set(&t->clock, next);
+	}
+	if (us_clock_now(&t->clock) < until)
+		us_clock_set(&t->clock, until);
+	us_stack_poll(t->a);
+	us_stack_poll(t->b);
+}
+
+/* Two stacks in one process resolve each other (RFC 826) and ping (RFC 792); each keeps its own
+ * counters and pool. */
+START_TEST(test_two_stacks_ping)
+{
+	struct two t;
+	struct us_ping *p;
+	struct us_ping_reply r;
+	uint8_t data[100], got[100];
+	uint8_t mac[6];
+
+	two_up(&t, NULL);
+	p = us_ping_open(t.a, 77);
+	for (int i = 0; i < 100; i++)
+		data[i] = (uint8_t)(i * 3);
+	ck_assert_int_eq(us_ping_send(p, B_IP, 1, data, sizeof(data), 0), 0);
+	two_run(&t, US_NSEC_PER_MSEC);
+	ck_assert_int_eq(us_ping_recv(p, &r, got, sizeof(got)), 0);
+	ck_assert_uint_eq(r.from, B_IP);
+	ck_assert_uint_eq(r.seq, 1);
+	ck_assert_uint_eq(r.ttl, 64);
+	ck_assert_int_eq(r.error, 0);
+	ck_assert_uint_eq(r.len, sizeof(data));
+	ck_assert_mem_eq(got, data, sizeof(data));
+	ck_assert_str_eq(us_neigh_state(t.a, B_IP, mac), "REACHABLE");
+	ck_assert_uint_eq(mac[5], 0xb);
+	ck_assert_int_eq(us_stats_get(t.b, "Icmp", "InEchos"), 1);
+	ck_assert_int_eq(us_stats_get(t.a, "Icmp", "InEchos"), 0);
+	ck_assert_int_eq(us_stats_get(t.a, "Icmp", "InEchoReps"), 1);
+	ck_assert_int_eq(us_ping_recv(p, &r, got, sizeof(got)), -EAGAIN);
+	us_ping_close(p);
+	two_down(&t);
+}
+END_TEST
+
+/* UDP datagrams of every interesting size cross, fragmented above the MTU (RFC 791 §3.2), up to
+ * the 65,507-byte maximum, byte for byte. */
+START_TEST(test_two_stacks_udp_sizes)
+{
+	static const uint32_t sizes[] = { 0, 1, 1472, 1473, 2960, 8000, 20000, 65507 };
+	static uint8_t out[65507], in[65536];
+	struct two t;
+	struct us_udp *ua, *ub;
+	uint32_t from;
+	uint16_t port;
+
+	two_up(&t, NULL);
+	ua = us_udp_open(t.a);
+	ub = us_udp_open(t.b);
+	ck_assert_int_eq(us_udp_bind(ub, 0, 5000), 0);
+	ck_assert_int_eq(us_udp_bind(ua, A_IP, 6000), 0);
+	for (uint32_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i ^ (i >> 8));
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		ck_assert_int_eq(us_udp_sendto(ua, out, sizes[k], B_IP, 5000), (int)sizes[k]);
+		two_run(&t, US_NSEC_PER_MSEC);
+		ck_assert_int_eq(us_udp_recvfrom(ub, in, sizeof(in), &from, &port), (int)sizes[k]);
+		ck_assert_uint_eq(from, A_IP);
+		ck_assert_uint_eq(port, 6000);
+		ck_assert(memcmp(in, out, sizes[k]) == 0);
+	}
+	ck_assert_int_eq(us_udp_sendto(ua, out, 65508, B_IP, 5000), -EMSGSIZE);
+	ck_assert_int_eq(us_stats_get(t.b, "Ip", "ReasmOKs"), 5);
+	ck_assert_int_eq(us_stats_get(t.a, "Ip", "FragOKs"), 5);
+	us_udp_close(ua);
+	us_udp_close(ub);
+	two_down(&t);
+}
+END_TEST
+
+/* Through a lossy, reordering, duplicating, corrupting wire (seeded), what arrives is intact: bad
+ * checksums are caught and counted, fragments reassemble in any order, and nothing leaks. */
+START_TEST(test_two_stacks_faulty_wire)
+{
+	struct netdev_fault_config fc = { .seed = 7, .drop = 0.02, .reorder = 0.05, .duplicate = 0.02,
+					  .corrupt = 0.02 };
+	static uint8_t out[3000], in[4000];
+	struct two t;
+	struct us_udp *ua, *ub;
+	int delivered = 0, bad = 0;
+
+	two_up(&t, &fc);
+	/* a permanent entry each way: this test is about the data path, not ARP under loss */
+	ck_assert_int_eq(us_neigh_add(t.a, 1, B_IP, (uint8_t[]){ 2, 0, 0, 0, 0, 0xb }), 0);
+	ck_assert_int_eq(us_neigh_add(t.b, 1, A_IP, (uint8_t[]){ 2, 0, 0, 0, 0, 0xa }), 0);
+	ua = us_udp_open(t.a);
+	ub = us_udp_open(t.b);
+	ck_assert_int_eq(us_udp_bind(ub, 0, 5000), 0);
+	for (int i = 0; i <= 500; i++) {
+		if (i < 500) {
+			uint32_t len = 100 + (uint32_t)(i * 37) % 2900;
+			for (uint32_t k = 0; k < len; k++)
+				out[k] = (uint8_t)(i + k);
+			ck_assert_int_eq(us_udp_sendto(ua, out, len, B_IP, 5000), (int)len);
+			two_run(&t, US_NSEC_PER_MSEC);
+		} else {
+			two_run(&t, 31 * US_NSEC_PER_SEC); /* reassembly timeouts for the incomplete */
+		}
+		for (;;) {
+			int n = us_udp_recvfrom(ub, in, sizeof(in), NULL, NULL);
+			int ok = 1;
+			if (n < 0)
+				break;
+			/* the payload encodes its datagram: byte k is (i + k) for some i */
+			for (int k = 1; k < n; k++)
+				if (in[k] != (uint8_t)(in[0] + k))
+					ok = 0;
+			delivered++;
+			bad += !ok;
+		}
+	}
+	ck_assert_int_eq(bad, 0);
+	ck_assert_int_gt(delivered, 400);
+	ck_assert_int_gt(us_stats_get(t.b, "Ip", "InCsumErrors") + us_stats_get(t.b, "Udp", "InCsumErrors") +
+				 us_stats_get(t.b, "Ip", "ReasmFails"),
+			 0);
+	us_udp_close(ua);
+	us_udp_close(ub);
+	two_down(&t);
+}
+END_TEST
+
+/* us_stack_poll returns the next deadline: never when idle, the ARP retransmission time while a
+ * neighbour is being resolved. */
+START_TEST(test_poll_deadline)
+{
+	struct two t;
+	struct us_udp *u;
+	uint64_t now;
+
+	two_up(&t, NULL);
+	two_run(&t, US_NSEC_PER_MSEC);
+	/* the gratuitous ARPs were answered by nobody: nothing waits */
+	ck_assert_uint_eq(us_stack_poll(t.a), US_TIME_NEVER);
+	u = us_udp_open(t.a);
+	now = us_clock_now(&t.clock);
+	ck_assert_int_eq(us_udp_sendto(u, "x", 1, 0xc61200feu, 9), 1); /* nobody at .254 */
+	ck_assert_uint_eq(us_stack_poll(t.a), now + US_NSEC_PER_SEC);
+	us_udp_close(u);
+	two_down(&t);
+}
+END_TEST
+
+/* Bad arguments to the stack API get the errno Linux would give for the same mistake. */
+START_TEST(test_stack_bad_args)
+{
+	struct two t;
+	uint32_t a;
+	uint8_t len;
+
+	two_up(&t, NULL);
+	ck_assert_int_eq(us_addr_add(t.a, 9, A_IP, 24), -EINVAL);
+	ck_assert_int_eq(us_addr_add(t.a, 1, A_IP, 33), -EINVAL);
+	ck_assert_int_eq(us_addr_add(t.a, 1, 0xe0000001u, 24), -EINVAL); /* multicast */
+	ck_assert_int_eq(us_addr_add(t.a, 1, 0xffffffffu, 24), -EINVAL);
+	ck_assert_int_eq(us_route_add(t.a, 0, 0, A_IP, 5), -EINVAL);
+	ck_assert_int_eq(us_route_del(t.a, 0x0a000000u, 8), -ESRCH);
+	ck_assert_int_eq(us_neigh_del(t.a, 1, 0x0a000001u), -ENOENT);
+	ck_assert_int_eq(us_stack_add_netdev(t.a, NULL), -EINVAL);
+	ck_assert_int_eq(us_parse_ipv4("198.18.0.1/24", &a, &len), 0);
+	ck_assert_uint_eq(a, A_IP);
+	ck_assert_uint_eq(len, 24);
+	ck_assert_int_eq(us_parse_ipv4("198.18.0.1/x", &a, &len), -EINVAL);
+	ck_assert_int_eq(us_stats_get(t.a, "Ip", "NoSuchCounter"), -1);
+	ck_assert_int_eq(us_stats_get(t.a, "Nope", "InReceives"), -1);
+	two_down(&t);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("stack");
+	TCase *tc = test_tcase("stack");
+
+	tcase_add_test(tc, test_two_stacks_ping);
+	tcase_add_test(tc, test_two_stacks_udp_sizes);
+	tcase_add_test(tc, test_two_stacks_faulty_wire);
+	tcase_add_test(tc, test_poll_deadline);
+	tcase_add_test(tc, test_stack_bad_args);
+	suite_add_tcase(s, tc);
+	return test_run(s);
+}
