@@ -126,7 +126,6 @@ void arp_rcv(struct us_stack *st, struct sk_buff *skb);
  * known, else queued while it is resolved. Consumes skb. 0, or -EHOSTUNREACH / -ENOBUFS. */
 int arp_output(struct us_stack *st, struct us_iface *ifc, uint32_t nexthop, struct sk_buff *skb);
 void arp_announce(struct us_stack *st, struct us_iface *ifc);
-void arp_flush_iface(struct us_stack *st, int ifindex);
 int arp_neigh_add(struct us_stack *st, int ifindex, uint32_t addr, const uint8_t mac[6]);
 int arp_neigh_del(struct us_stack *st, int ifindex, uint32_t addr);
 const char *arp_neigh_state(const struct us_stack *st, uint32_t addr, uint8_t mac[6]);

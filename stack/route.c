@@ -70,7 +70,8 @@ int route_lookup(struct us_stack *st, uint32_t daddr, struct rt_result *out)
 		if (!ifc || !ifc->has_addr)
 			continue;
 		out->iface = ifc;
-		out->nexthop = r->gw ? r->gw : daddr;
+		/* RFC 1112 §6.2: a host group is sent locally to the group address, not to a gateway */
+		out->nexthop = r->gw && !ipv4_is_multicast(daddr) ? r->gw : daddr;
 		out->saddr = ifc->addr;
 		return 0;
 	}

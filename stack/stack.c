@@ -156,8 +156,15 @@ int us_addr_add(struct us_stack *st, int ifindex, uint32_t addr, uint8_t prefix_
 
 int us_route_add(struct us_stack *st, uint32_t dst, uint8_t prefix_len, uint32_t gw, int ifindex)
 {
-	if (!us_iface_get(st, ifindex) || prefix_len > 32)
+	struct us_iface *ifc = us_iface_get(st, ifindex);
+
+	if (!ifc || prefix_len > 32)
 		return -EINVAL;
+	/* a gateway must be on the interface's own network, as Linux insists ("Nexthop has invalid
+	 * gateway"): otherwise the stack would ARP for an address no one on the link owns */
+	if (gw && (!ifc->has_addr ||
+		   (gw & prefix_mask(ifc->prefix_len)) != (ifc->addr & prefix_mask(ifc->prefix_len))))
+		return -ENETUNREACH;
 	return route_table_add(&st->routes, dst & prefix_mask(prefix_len), prefix_len, gw, ifindex);
 }
 
@@ -279,8 +286,12 @@ int us_parse_ipv4(const char *s, uint32_t *addr, uint8_t *prefix_len)
 	slash = strchr(s, '/');
 	if (slash) {
 		char *end;
-		long l = strtol(slash + 1, &end, 10);
-		if (*end || end == slash + 1 || l < 0 || l > 32)
+		long l;
+		/* only decimal digits: strtol alone would take "/ 8", "/+8" and "/-0" */
+		if (slash[1] < '0' || slash[1] > '9')
+			return -EINVAL;
+		l = strtol(slash + 1, &end, 10);
+		if (*end || l > 32)
 			return -EINVAL;
 		len = (uint8_t)l;
 		buf[slash - s] = '\0';

@@ -60,7 +60,8 @@ struct netdev *us_stack_netdev(const struct us_stack *st, int ifindex);
 /* Give an interface its IPv4 address and prefix length; adds the connected route and announces the
  * address with a gratuitous ARP. One address per interface: a second replaces the first. */
 int us_addr_add(struct us_stack *st, int ifindex, uint32_t addr, uint8_t prefix_len);
-/* Routes: the longest prefix wins; prefix_len 0 is the default route. gw 0: directly connected. */
+/* Routes: the longest prefix wins; prefix_len 0 is the default route. gw 0: directly connected; a
+ * gateway must be on the interface's network (-ENETUNREACH otherwise, as Linux refuses it). */
 int us_route_add(struct us_stack *st, uint32_t dst, uint8_t prefix_len, uint32_t gw, int ifindex);
 int us_route_del(struct us_stack *st, uint32_t dst, uint8_t prefix_len);
 /* Permanent neighbour entries, as `ip neigh add ... nud permanent` / `ip neigh del`. */
