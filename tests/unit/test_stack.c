@@ -231,6 +231,9 @@ START_TEST(test_stack_bad_args)
 	ck_assert_int_eq(us_addr_add(t.a, 1, 0xe0000001u, 24), -EINVAL); /* multicast */
 	ck_assert_int_eq(us_addr_add(t.a, 1, 0xffffffffu, 24), -EINVAL);
 	ck_assert_int_eq(us_route_add(t.a, 0, 0, A_IP, 5), -EINVAL);
+	/* a gateway off the interface's 198.18.0.0/24 cannot be reached */
+	ck_assert_int_eq(us_route_add(t.a, 0, 0, 0x0a000001u, 1), -ENETUNREACH);
+	ck_assert_int_eq(us_route_add(t.a, 0, 0, 0xc61200feu, 1), 0);
 	ck_assert_int_eq(us_route_del(t.a, 0x0a000000u, 8), -ESRCH);
 	ck_assert_int_eq(us_neigh_del(t.a, 1, 0x0a000001u), -ENOENT);
 	ck_assert_int_eq(us_stack_add_netdev(t.a, NULL), -EINVAL);
