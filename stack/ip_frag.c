@@ -116,6 +116,14 @@ void ip_frag_destroy(struct us_stack *st)
 	t->buckets = NULL;
 }
 
+/* Drop a whole queue to make room. A live datagram fails here; a dead one was counted when it died. */
+static void ipq_evict(struct us_stack *st, struct ipq *q)
+{
+	if (!q->dead)
+		IP_INC(st, ReasmFails);
+	ipq_free(st, q);
+}
+
 static void ipq_expire(struct us_timer *tm, uint64_t now)
 {
 	struct ipq *q = tm->arg;
@@ -148,7 +156,7 @@ static struct ipq *ipq_find(struct us_stack *st, const uint8_t *h, bool create)
 	if (!create)
 		return NULL;
 	if (t->count >= FRAG_MAX_QUEUES)
-		ipq_free(st, t->lru_head); /* the oldest makes room */
+		ipq_evict(st, t->lru_head); /* the oldest makes room */
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return NULL;
@@ -172,13 +180,19 @@ static struct ipq *ipq_find(struct us_stack *st, const uint8_t *h, bool create)
 	return q;
 }
 
-/* Build the whole datagram: the first fragment's header, then every payload in place. */
+/* Build the whole datagram: the first fragment's header, then every payload in place. NULL when it
+ * would be too long or there is no buffer. */
 static struct sk_buff *ipq_assemble(struct us_stack *st, struct ipq *q)
 {
 	struct sk_buff *first = skb_peek(&q->frags), *skb, *f;
 	uint32_t hl = ipv4_hlen(first->data);
 	uint8_t *h;
 
+	/* RFC 791 §3.1: each fragment was checked with its own header; the datagram gets the first
+	 * one's, which may be longer (options), and must still fit in 65,535 bytes (Linux: "Oversized
+	 * IP packet") */
+	if (hl + q->total > IPV4_MAX_LEN)
+		return NULL;
 	skb = skb_alloc(st->pool, SKB_MAX_HEADER + hl + q->total);
 	if (!skb)
 		return NULL;
@@ -254,10 +268,8 @@ struct sk_buff *ip_defrag(struct us_stack *st, struct sk_buff *skb)
 		goto drop;
 	}
 	while (st->frags.mem + frag_truesize(skb) > st->cfg.reasm_max_bytes && st->frags.lru_head &&
-	       st->frags.lru_head != q) {
-		IP_INC(st, ReasmFails);
-		ipq_free(st, st->frags.lru_head);
-	}
+	       st->frags.lru_head != q)
+		ipq_evict(st, st->frags.lru_head);
 	if (st->frags.mem + frag_truesize(skb) > st->cfg.reasm_max_bytes) {
 		ipq_kill(st, q);
 		goto drop;

@@ -51,8 +51,10 @@ void ip_rcv(struct us_stack *st, struct sk_buff *skb)
 
 	saddr = ipv4_saddr(h);
 	daddr = ipv4_daddr(h);
-	/* RFC 1122 §3.2.1.3: a source that is a broadcast or multicast address is not a host */
-	if (ipv4_is_multicast(saddr) || ipv4_is_lbcast(saddr) || us_addr_is_broadcast(st, saddr)) {
+	/* RFC 1122 §3.2.1.3: a source that is a broadcast or multicast address is not a host, and a
+	 * loopback address never appears outside one */
+	if (ipv4_is_multicast(saddr) || ipv4_is_lbcast(saddr) || us_addr_is_broadcast(st, saddr) ||
+	    ipv4_is_loopback(saddr)) {
 		IP_INC(st, InAddrErrors);
 		goto drop;
 	}

@@ -1,0 +1,496 @@
+/*
+ * test_icmp.c - ICMP (RFC 792, RFC 1122 §3.2.2): echo replies, messages refused, the datagrams that
+ * never get an error, the error rate limit, and the echo API (us_ping_*) with its replies and errors.
+ *
+ * A stack on one end of a pair device (stack_helper.h) with the peer a permanent neighbour; the
+ * frames sent and the frames expected back are built here from RFC 791 and RFC 792.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "stack_helper.h"
+#include "ustack/proto.h"
+#include "wire/bytes.h"
+
+#define ROUTER_IP 0xc6120009u /* 198.18.0.9: a router on our link that reports errors */
+#define SUBNET_BC 0xc61200ffu /* 198.18.0.255 */
+
+static struct th t;
+
+/* An ICMP message (RFC 792): type, code, checksum, the 32-bit rest of the header, data. */
+static uint32_t icmp_msg(uint8_t *m, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *data,
+			 uint32_t dlen)
+{
+	m[0] = type;
+	m[1] = code;
+	put_be16(m + 2, 0);
+	put_be32(m + 4, rest);
+	if (dlen)
+		memcpy(m + 8, data, dlen);
+	put_be16(m + 2, th_csum(m, 8 + dlen));
+	return 8 + dlen;
+}
+
+/* The frame the stack should send: Ethernet (stack -> peer) + a 20-byte IPv4 header, TTL ttl, TOS 0,
+ * DF clear, with the given ID, + payload. */
+static uint32_t out_frame(uint8_t *buf, uint16_t id, uint8_t ttl, uint8_t proto, uint32_t saddr,
+			  uint32_t daddr, const uint8_t *payload, uint32_t plen)
+{
+	uint8_t *ip = buf + th_eth(buf, PEER_MAC, ST_MAC, 0x0800);
+
+	ip[0] = 0x45;
+	ip[1] = 0;
+	put_be16(ip + 2, (uint16_t)(20 + plen));
+	put_be16(ip + 4, id);
+	put_be16(ip + 6, 0);
+	ip[8] = ttl;
+	ip[9] = proto;
+	put_be16(ip + 10, 0);
+	put_be32(ip + 12, saddr);
+	put_be32(ip + 16, daddr);
+	put_be16(ip + 10, th_csum(ip, 20));
+	memcpy(ip + 20, payload, plen);
+	return 14 + 20 + plen;
+}
+
+/* Read the next frame and check it is exactly want[0..wlen) apart from the IP ID, which is taken
+ * from the frame (the stack chooses it). */
+static void expect_frame(uint8_t *want, uint32_t wlen)
+{
+	uint8_t out[2048];
+	int got = th_recv(&t, out, sizeof(out));
+
+	ck_assert_int_eq(got, (int)wlen);
+	memcpy(want + 14 + 4, out + 14 + 4, 2);
+	put_be16(want + 14 + 10, 0);
+	put_be16(want + 14 + 10, th_csum(want + 14, 20));
+	ck_assert_mem_eq(out, want, wlen);
+}
+
+static void expect_nothing_sent(void)
+{
+	uint8_t out[2048];
+
+	ck_assert_int_eq(th_recv(&t, out, sizeof(out)), -1);
+}
+
+/* RFC 792 (Echo) / RFC 1122 §3.2.2.6: type 0, same id, seq and data, checksum, addresses swapped. */
+START_TEST(test_echo_reply)
+{
+	uint8_t f[256], data[57], icmp[128], want[256];
+	uint32_t n, ilen, wn;
+
+	th_setup(&t, true);
+	for (uint32_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	n = th_echo(f, PEER_IP, ST_IP, 0xbeef, 0x0102, data, sizeof(data)); /* odd length */
+	th_send(&t, f, n);
+	ilen = icmp_msg(icmp, 0, 0, 0xbeef0102, data, sizeof(data));
+	wn = out_frame(want, 0, 64, 1, ST_IP, PEER_IP, icmp, ilen);
+	expect_frame(want, wn);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InMsgs"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InEchos"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutEchoReps"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InErrors"), 0);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 792: a message failing its checksum is dropped (Linux: InCsumErrors + InErrors). */
+START_TEST(test_bad_checksum_dropped)
+{
+	uint8_t f[256];
+	uint32_t n;
+
+	th_setup(&t, true);
+	n = th_echo(f, PEER_IP, ST_IP, 1, 1, (const uint8_t *)"checksum", 8);
+	f[n - 1] ^= 0x40; /* a data byte: the IP header stays valid */
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InMsgs"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InCsumErrors"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InErrors"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InEchos"), 0);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 792: every ICMP message has the 8-byte header; 4 bytes are an input error (InErrors). */
+START_TEST(test_shorter_than_header)
+{
+	uint8_t f[128], m[4] = { 8, 0, 0, 0 };
+	uint32_t n;
+
+	th_setup(&t, true);
+	put_be16(m + 2, th_csum(m, 4));
+	n = th_ipv4(f, PEER_IP, ST_IP, 1, 0x77, 0, 64, m, sizeof(m));
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Ip", "InDelivers"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InMsgs"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InErrors"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InCsumErrors"), 0);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InEchos"), 0);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 1122 §3.2.2: an ICMP message of unknown type MUST be silently discarded. */
+START_TEST(test_unknown_type_discarded)
+{
+	uint8_t f[256], icmp[32];
+	uint32_t n, ilen;
+
+	th_setup(&t, true);
+	ilen = icmp_msg(icmp, 42, 0, 0x01020304, (const uint8_t *)"what", 4);
+	n = th_ipv4(f, PEER_IP, ST_IP, 1, 0x42, 0, 64, icmp, ilen);
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InMsgs"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InErrors"), 0);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 1122 §3.2.2.6: an echo request to a broadcast address MAY be discarded; Linux does. */
+START_TEST(test_echo_to_broadcast_unanswered)
+{
+	uint8_t f[256];
+	uint32_t n;
+
+	th_setup(&t, true);
+	n = th_echo(f, PEER_IP, SUBNET_BC, 2, 2, (const uint8_t *)"smurf", 5);
+	memcpy(f, BCAST_MAC, 6);
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InEchos"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutEchoReps"), 0);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 1122 §3.2.2: an ICMP error received (dest unreachable, unknown protocol) gets no answer. */
+START_TEST(test_error_received_not_answered)
+{
+	uint8_t f[256], inner[64], quoted[28], icmp[64];
+	uint32_t n, ilen;
+
+	th_setup(&t, true);
+	/* what we might have sent: IP header + 8 bytes of an unknown protocol */
+	th_ipv4(inner, ST_IP, PEER_IP, 253, 0x0042, 0, 64, (const uint8_t *)"12345678", 8);
+	memcpy(quoted, inner + 14, 28);
+	ilen = icmp_msg(icmp, 3, 2, 0, quoted, sizeof(quoted));
+	n = th_ipv4(f, PEER_IP, ST_IP, 1, 0x99, 0, 64, icmp, ilen);
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InDestUnreachs"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 1122 §3.2.2: no error about an ICMP error (its timed-out first fragment: no time exceeded). */
+START_TEST(test_no_error_about_error)
+{
+	uint8_t f[256], inner[64], icmp[1600];
+	uint32_t n;
+
+	th_setup(&t, true);
+	th_ipv4(inner, ST_IP, PEER_IP, 17, 0x0043, 0, 64, (const uint8_t *)"12345678", 8);
+	icmp_msg(icmp, 3, 3, 0, inner + 14, 28);
+	/* the first 16 bytes of a longer message, MF set */
+	n = th_ipv4(f, PEER_IP, ST_IP, 1, 0x13, 0x2000, 64, icmp, 16);
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	th_advance(&t, 30 * US_NSEC_PER_SEC);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmTimeout"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 1122 §3.2.2: no ICMP error about a datagram to an IP broadcast address. */
+START_TEST(test_no_error_for_ip_broadcast)
+{
+	uint8_t f[256];
+	uint32_t n;
+
+	th_setup(&t, true);
+	n = th_ipv4(f, PEER_IP, SUBNET_BC, 253, 0x10, 0, 64, (const uint8_t *)"unknown-proto", 13);
+	memcpy(f, BCAST_MAC, 6);
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Ip", "InUnknownProtos"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 1122 §3.2.2: no ICMP error about a datagram sent as a link-layer broadcast. */
+START_TEST(test_no_error_for_link_broadcast)
+{
+	uint8_t f[256];
+	uint32_t n;
+
+	th_setup(&t, true);
+	n = th_ipv4(f, PEER_IP, ST_IP, 253, 0x11, 0, 64, (const uint8_t *)"unknown-proto", 13);
+	memcpy(f, BCAST_MAC, 6);
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Ip", "InUnknownProtos"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 1122 §3.2.2 / §3.3.2: no ICMP error about a non-initial fragment, even on timeout. */
+START_TEST(test_no_error_for_non_first_fragment)
+{
+	uint8_t f[256];
+	uint32_t n;
+
+	th_setup(&t, true);
+	n = th_ipv4(f, PEER_IP, ST_IP, 253, 0x12, 8 / 8, 64, (const uint8_t *)"tail", 4);
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	th_advance(&t, 31 * US_NSEC_PER_SEC);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Ip", "InUnknownProtos"), 0);
+	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmTimeout"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
+	th_teardown(&t);
+}
+END_TEST
+
+static const uint32_t not_a_host[] = { 0x00000000u, 0xf0000001u };
+
+/* RFC 1122 §3.2.2: no ICMP error when the source is not a single host (0.0.0.0, class E). */
+START_TEST(test_no_error_for_non_host_source)
+{
+	uint8_t f[256];
+	uint32_t n;
+
+	th_setup(&t, true);
+	n = th_udp(f, not_a_host[_i], ST_IP, 5555, 9, (const uint8_t *)"who?", 4);
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Udp", "NoPorts"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 1122 §3.2.2 / RFC 792: an error quoting less than header + 8 bytes is an InErrors. */
+START_TEST(test_error_quote_too_short)
+{
+	uint8_t sent[256], icmp[64], f[256];
+	struct us_ping_reply r;
+	struct us_ping *p;
+	uint32_t ilen, n;
+
+	th_setup(&t, true);
+	p = us_ping_open(t.st, 0x7701);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(us_ping_send(p, PEER_IP, 9, "0123456789", 10, 0), 0);
+	ck_assert_int_eq(th_recv(&t, sent, sizeof(sent)), 14 + 20 + 18);
+	ilen = icmp_msg(icmp, 3, 1, 0, sent + 14, 20 + 4);
+	n = th_ipv4(f, ROUTER_IP, ST_IP, 1, 0x0c0d, 0, 64, icmp, ilen);
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	ck_assert_int_eq(us_ping_recv(p, &r, NULL, 0), -EAGAIN);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InDestUnreachs"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InErrors"), 1);
+	us_ping_close(p);
+	th_teardown(&t);
+}
+END_TEST
+
+/* Send n UDP datagrams to a closed port, at the current instant; return the port unreachables that
+ * came back (each checked to be type 3 code 3). */
+static int closed_port_burst(int n)
+{
+	uint8_t f[256], out[2048];
+	int got = 0;
+
+	for (int i = 0; i < n; i++) {
+		uint32_t len = th_udp(f, PEER_IP, ST_IP, 40000, 9, (const uint8_t *)"x", 1);
+		th_send(&t, f, len);
+	}
+	while (th_recv(&t, out, sizeof(out)) >= 0) {
+		ck_assert_uint_eq(out[14 + 9], 1);
+		ck_assert_uint_eq(out[14 + 20], 3);
+		ck_assert_uint_eq(out[14 + 21], 3);
+		got++;
+	}
+	return got;
+}
+
+/* RFC 1122 §3.2.2 (rate limiting, as Linux): burst 50, then 1 per ms (OutRateLimitGlobal). */
+START_TEST(test_error_rate_limit)
+{
+	th_setup(&t, true);
+	ck_assert_int_eq(closed_port_burst(60), 50);
+	ck_assert_int_eq(th_stat(&t, "Udp", "NoPorts"), 60);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutRateLimitGlobal"), 10);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutDestUnreachs"), 50);
+	th_advance(&t, 10 * US_NSEC_PER_MSEC);
+	ck_assert_int_eq(closed_port_burst(12), 10);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutRateLimitGlobal"), 12);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutDestUnreachs"), 60);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 792 (Echo): a request carries our identifier, the sequence number and payload, TTL 64 or asked. */
+START_TEST(test_ping_send)
+{
+	uint8_t icmp[64], want[128];
+	struct us_ping *p;
+	uint32_t ilen, wn;
+
+	th_setup(&t, true);
+	p = us_ping_open(t.st, 0x7701);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(us_ping_send(p, PEER_IP, 5, "0123456789", 10, 0), 0);
+	ilen = icmp_msg(icmp, 8, 0, 0x77010005, (const uint8_t *)"0123456789", 10);
+	wn = out_frame(want, 0, 64, 1, ST_IP, PEER_IP, icmp, ilen);
+	expect_frame(want, wn);
+	ck_assert_int_eq(us_ping_send(p, PEER_IP, 6, "", 0, 3), 0);
+	ilen = icmp_msg(icmp, 8, 0, 0x77010006, NULL, 0);
+	wn = out_frame(want, 0, 3, 1, ST_IP, PEER_IP, icmp, ilen);
+	expect_frame(want, wn);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutEchos"), 2);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 2);
+	us_ping_close(p);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 792 (Echo): a reply with our identifier is delivered with from, seq, ttl and payload. */
+START_TEST(test_ping_reply_delivered)
+{
+	uint8_t icmp[64], f[256], buf[32];
+	struct us_ping_reply r;
+	struct us_ping *p;
+	uint32_t ilen, n;
+
+	th_setup(&t, true);
+	p = us_ping_open(t.st, 0x7701);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(us_ping_send(p, PEER_IP, 5, "0123456789", 10, 0), 0);
+	ck_assert_int_eq(th_drain(&t), 1);
+	ilen = icmp_msg(icmp, 0, 0, 0x77010005, (const uint8_t *)"0123456789", 10);
+	n = th_ipv4(f, PEER_IP, ST_IP, 1, 0x0a0a, 0, 57, icmp, ilen);
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	memset(buf, 0, sizeof(buf));
+	ck_assert_int_eq(us_ping_recv(p, &r, buf, sizeof(buf)), 0);
+	ck_assert_uint_eq(r.from, PEER_IP);
+	ck_assert_uint_eq(r.seq, 5);
+	ck_assert_uint_eq(r.ttl, 57);
+	ck_assert_int_eq(r.error, 0);
+	ck_assert_uint_eq(r.len, 10);
+	ck_assert_uint_eq(r.rx_ns, us_clock_now(&t.clock));
+	ck_assert_mem_eq(buf, "0123456789", 10);
+	ck_assert_uint_eq(buf[10], 0);
+	ck_assert_int_eq(us_ping_recv(p, &r, buf, sizeof(buf)), -EAGAIN);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InEchoReps"), 1);
+	us_ping_close(p);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 792 (Echo): a reply with another identifier is not ours. */
+START_TEST(test_ping_reply_other_id)
+{
+	uint8_t icmp[64], f[256];
+	struct us_ping_reply r;
+	struct us_ping *p;
+	uint32_t ilen, n;
+
+	th_setup(&t, true);
+	p = us_ping_open(t.st, 0x7701);
+	ck_assert_ptr_nonnull(p);
+	ilen = icmp_msg(icmp, 0, 0, 0x77020005, (const uint8_t *)"0123456789", 10);
+	n = th_ipv4(f, PEER_IP, ST_IP, 1, 0x0a0b, 0, 64, icmp, ilen);
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	ck_assert_int_eq(us_ping_recv(p, &r, NULL, 0), -EAGAIN);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InEchoReps"), 1);
+	us_ping_close(p);
+	th_teardown(&t);
+}
+END_TEST
+
+static const struct {
+	uint8_t code;
+	int err;
+} unreach_codes[] = {
+	{ 0, -ENETUNREACH },  /* net unreachable */
+	{ 1, -EHOSTUNREACH }, /* host unreachable */
+};
+
+/* RFC 792 / RFC 1122 §3.2.2.1: a dest unreachable quoting our request reaches the endpoint. */
+START_TEST(test_ping_dest_unreachable)
+{
+	uint8_t sent[256], icmp[64], f[256];
+	struct us_ping_reply r;
+	struct us_ping *p;
+	uint32_t ilen, n;
+
+	th_setup(&t, true);
+	p = us_ping_open(t.st, 0x7701);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(us_ping_send(p, PEER_IP, 9, "0123456789", 10, 0), 0);
+	ck_assert_int_eq(th_recv(&t, sent, sizeof(sent)), 14 + 20 + 18);
+	ilen = icmp_msg(icmp, 3, unreach_codes[_i].code, 0, sent + 14, 28);
+	n = th_ipv4(f, ROUTER_IP, ST_IP, 1, 0x0c0c, 0, 64, icmp, ilen);
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	ck_assert_int_eq(us_ping_recv(p, &r, NULL, 0), 0);
+	ck_assert_int_eq(r.error, unreach_codes[_i].err);
+	ck_assert_uint_eq(r.from, ROUTER_IP);
+	ck_assert_uint_eq(r.seq, 9);
+	ck_assert_uint_eq(r.len, 0);
+	ck_assert_int_eq(us_ping_recv(p, &r, NULL, 0), -EAGAIN);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InDestUnreachs"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InErrors"), 0);
+	us_ping_close(p);
+	th_teardown(&t);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("icmp");
+	TCase *tc = test_tcase("icmp");
+
+	tcase_add_test(tc, test_echo_reply);
+	tcase_add_test(tc, test_bad_checksum_dropped);
+	tcase_add_test(tc, test_shorter_than_header);
+	tcase_add_test(tc, test_unknown_type_discarded);
+	tcase_add_test(tc, test_echo_to_broadcast_unanswered);
+	tcase_add_test(tc, test_error_received_not_answered);
+	tcase_add_test(tc, test_no_error_about_error);
+	tcase_add_test(tc, test_no_error_for_ip_broadcast);
+	tcase_add_test(tc, test_no_error_for_link_broadcast);
+	tcase_add_test(tc, test_no_error_for_non_first_fragment);
+	tcase_add_loop_test(tc, test_no_error_for_non_host_source, 0,
+			    (int)(sizeof(not_a_host) / sizeof(not_a_host[0])));
+	tcase_add_test(tc, test_error_quote_too_short);
+	tcase_add_test(tc, test_error_rate_limit);
+	tcase_add_test(tc, test_ping_send);
+	tcase_add_test(tc, test_ping_reply_delivered);
+	tcase_add_test(tc, test_ping_reply_other_id);
+	tcase_add_loop_test(tc, test_ping_dest_unreachable, 0,
+			    (int)(sizeof(unreach_codes) / sizeof(unreach_codes[0])));
+	suite_add_tcase(s, tc);
+	return test_run(s);
+}

@@ -1,0 +1,616 @@
+/*
+ * test_udp.c - UDP (RFC 768, RFC 1122 §4.1) through the endpoint API of ustack/proto.h: receive and
+ * its checks, port unreachable, the checksum we send, binding, connected endpoints and the errors
+ * ICMP reports to them, the receive buffer limit, and the send errors.
+ *
+ * A stack on one end of a pair device (stack_helper.h) with the peer a permanent neighbour; the
+ * frames sent and the frames expected back are built here from RFC 768, RFC 791 and RFC 792.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "stack_helper.h"
+#include "ustack/proto.h"
+#include "wire/bytes.h"
+
+#define OTHER_IP 0xc6120007u  /* 198.18.0.7: another host on our link */
+#define SUBNET_BC 0xc61200ffu /* 198.18.0.255 */
+#define OFFLINK_IP 0x0a000001u /* 10.0.0.1: no route */
+
+static struct th t;
+
+/* An ICMP message (RFC 792): type, code, checksum, the 32-bit rest of the header, data. */
+static uint32_t icmp_msg(uint8_t *m, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *data,
+			 uint32_t dlen)
+{
+	m[0] = type;
+	m[1] = code;
+	put_be16(m + 2, 0);
+	put_be32(m + 4, rest);
+	if (dlen)
+		memcpy(m + 8, data, dlen);
+	put_be16(m + 2, th_csum(m, 8 + dlen));
+	return 8 + dlen;
+}
+
+/* The RFC 768 checksum of a UDP datagram (u, ulen bytes, checksum field as it is) under the pseudo
+ * header of saddr, daddr, protocol 17 and the UDP length: 0 when the field holds a correct sum. */
+static uint16_t udp_sum(uint32_t saddr, uint32_t daddr, const uint8_t *u, uint32_t ulen)
+{
+	static uint8_t p[12 + 65536];
+
+	put_be32(p, saddr);
+	put_be32(p + 4, daddr);
+	p[8] = 0;
+	p[9] = 17;
+	put_be16(p + 10, (uint16_t)ulen);
+	memcpy(p + 12, u, ulen);
+	return th_csum(p, 12 + ulen);
+}
+
+/* The frame the stack should send: Ethernet (stack -> peer) + a 20-byte IPv4 header (TTL 64, DF
+ * clear; the ID is taken from the frame received) + payload. */
+static uint32_t out_frame(uint8_t *buf, uint8_t proto, uint32_t daddr, const uint8_t *payload,
+			  uint32_t plen)
+{
+	uint8_t *ip = buf + th_eth(buf, PEER_MAC, ST_MAC, 0x0800);
+
+	ip[0] = 0x45;
+	ip[1] = 0;
+	put_be16(ip + 2, (uint16_t)(20 + plen));
+	put_be16(ip + 4, 0);
+	put_be16(ip + 6, 0);
+	ip[8] = 64;
+	ip[9] = proto;
+	put_be16(ip + 10, 0);
+	put_be32(ip + 12, ST_IP);
+	put_be32(ip + 16, daddr);
+	memcpy(ip + 20, payload, plen);
+	return 14 + 20 + plen;
+}
+
+/* Read the next frame and check it is exactly want[0..wlen), the IP ID (the stack's choice) and
+ * the header checksum aside: those are taken from the frame and recomputed. */
+static void expect_frame(uint8_t *want, uint32_t wlen)
+{
+	uint8_t out[2048];
+	int got = th_recv(&t, out, sizeof(out));
+
+	ck_assert_int_eq(got, (int)wlen);
+	memcpy(want + 14 + 4, out + 14 + 4, 2);
+	put_be16(want + 14 + 10, 0);
+	put_be16(want + 14 + 10, th_csum(want + 14, 20));
+	ck_assert_mem_eq(out, want, wlen);
+}
+
+static void expect_nothing_sent(void)
+{
+	uint8_t out[2048];
+
+	ck_assert_int_eq(th_recv(&t, out, sizeof(out)), -1);
+}
+
+/* A UDP datagram as the stack should send it from ST_IP:sport (checksum computed per RFC 768). */
+static uint32_t udp_msg(uint8_t *u, uint16_t sport, uint32_t daddr, uint16_t dport, const void *data,
+			uint32_t dlen)
+{
+	uint16_t c;
+
+	put_be16(u, sport);
+	put_be16(u + 2, dport);
+	put_be16(u + 4, (uint16_t)(8 + dlen));
+	put_be16(u + 6, 0);
+	memcpy(u + 8, data, dlen);
+	c = udp_sum(ST_IP, daddr, u, 8 + dlen);
+	put_be16(u + 6, c ? c : 0xffff);
+	return 8 + dlen;
+}
+
+/* An endpoint bound to any address and port. */
+static struct us_udp *udp_bound(uint16_t port)
+{
+	struct us_udp *u = us_udp_open(t.st);
+
+	ck_assert_ptr_nonnull(u);
+	ck_assert_int_eq(us_udp_bind(u, 0, port), 0);
+	return u;
+}
+
+/* RFC 768: a datagram to a bound port is delivered with its data, source address and port. */
+START_TEST(test_receive)
+{
+	uint8_t f[256], buf[64];
+	struct us_udp *u;
+	uint32_t n, saddr = 0;
+	uint16_t sport = 0;
+
+	th_setup(&t, true);
+	u = udp_bound(7000);
+	n = th_udp(f, PEER_IP, ST_IP, 5555, 7000, (const uint8_t *)"hello world", 11);
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	ck_assert_uint_eq(us_udp_rx_queued(u, NULL), 1);
+	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), &saddr, &sport), 11);
+	ck_assert_mem_eq(buf, "hello world", 11);
+	ck_assert_uint_eq(saddr, PEER_IP);
+	ck_assert_uint_eq(sport, 5555);
+	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), -EAGAIN);
+	ck_assert_int_eq(th_stat(&t, "Udp", "InDatagrams"), 1);
+	ck_assert_int_eq(th_stat(&t, "Udp", "InErrors"), 0);
+	us_udp_close(u);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 768: an all-zero checksum means none was computed; the datagram is accepted. */
+START_TEST(test_receive_zero_checksum)
+{
+	uint8_t f[256], buf[64];
+	struct us_udp *u;
+	uint32_t n;
+
+	th_setup(&t, true);
+	u = udp_bound(7000);
+	n = th_udp(f, PEER_IP, ST_IP, 5555, 7000, (const uint8_t *)"no sum", 6);
+	put_be16(f + 14 + 20 + 6, 0);
+	th_send(&t, f, n);
+	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), 6);
+	ck_assert_mem_eq(buf, "no sum", 6);
+	ck_assert_int_eq(th_stat(&t, "Udp", "InDatagrams"), 1);
+	ck_assert_int_eq(th_stat(&t, "Udp", "InCsumErrors"), 0);
+	expect_nothing_sent();
+	us_udp_close(u);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 1122 §4.1.3.4: a non-zero invalid checksum is silently discarded (InCsumErrors + InErrors). */
+START_TEST(test_receive_bad_checksum)
+{
+	uint8_t f[256], buf[64];
+	struct us_udp *u;
+	uint32_t n;
+
+	th_setup(&t, true);
+	u = udp_bound(7000);
+	n = th_udp(f, PEER_IP, ST_IP, 5555, 7000, (const uint8_t *)"corrupt", 7);
+	f[n - 1] ^= 0x10;
+	th_send(&t, f, n);
+	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), -EAGAIN);
+	ck_assert_int_eq(th_stat(&t, "Udp", "InCsumErrors"), 1);
+	ck_assert_int_eq(th_stat(&t, "Udp", "InErrors"), 1);
+	ck_assert_int_eq(th_stat(&t, "Udp", "InDatagrams"), 0);
+	ck_assert_int_eq(th_stat(&t, "Udp", "NoPorts"), 0);
+	expect_nothing_sent();
+	us_udp_close(u);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 1122 §4.1.3.1 / RFC 792: closed port -> port unreachable quoting IP header + 8 bytes. */
+START_TEST(test_closed_port_unreachable)
+{
+	uint8_t f[256], icmp[64], want[256], data[20];
+	uint32_t n, ilen, wn;
+
+	th_setup(&t, true);
+	for (int i = 0; i < 20; i++)
+		data[i] = (uint8_t)(0x30 + i);
+	n = th_udp(f, PEER_IP, ST_IP, 5555, 9, data, sizeof(data));
+	th_send(&t, f, n);
+	ilen = icmp_msg(icmp, 3, 3, 0, f + 14, 28);
+	wn = out_frame(want, 1, PEER_IP, icmp, ilen);
+	expect_frame(want, wn);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Udp", "NoPorts"), 1);
+	ck_assert_int_eq(th_stat(&t, "Udp", "InDatagrams"), 0);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutDestUnreachs"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 1);
+	th_teardown(&t);
+}
+END_TEST
+
+static const uint32_t bcast_dsts[] = { SUBNET_BC, 0xffffffffu };
+
+/* RFC 1122 §4.1.3.1 / §3.2.2: no port unreachable for a datagram to a broadcast address. */
+START_TEST(test_closed_port_broadcast_silent)
+{
+	uint8_t f[256];
+	uint32_t n;
+
+	th_setup(&t, true);
+	n = th_udp(f, PEER_IP, bcast_dsts[_i], 5555, 9, (const uint8_t *)"anyone?", 7);
+	memcpy(f, BCAST_MAC, 6);
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Udp", "NoPorts"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 1122 §3.2.1.3: a datagram to the limited broadcast reaches an endpoint bound to any address. */
+START_TEST(test_receive_broadcast)
+{
+	uint8_t f[256], buf[64];
+	struct us_udp *u;
+	uint32_t n;
+
+	th_setup(&t, true);
+	u = udp_bound(7000);
+	n = th_udp(f, PEER_IP, 0xffffffffu, 5555, 7000, (const uint8_t *)"all", 3);
+	memcpy(f, BCAST_MAC, 6);
+	th_send(&t, f, n);
+	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), 3);
+	ck_assert_mem_eq(buf, "all", 3);
+	ck_assert_int_eq(th_stat(&t, "Udp", "InDatagrams"), 1);
+	expect_nothing_sent();
+	us_udp_close(u);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 768 (Length): a UDP length above the bytes received or below 8 is an error (InErrors). */
+START_TEST(test_bad_length)
+{
+	static const uint16_t lens[] = { 8 + 5 + 1, 7 };
+	uint8_t f[256], buf[64];
+	struct us_udp *u;
+	uint32_t n;
+
+	th_setup(&t, true);
+	u = udp_bound(7000);
+	for (int i = 0; i < 2; i++) {
+		n = th_udp(f, PEER_IP, ST_IP, 5555, 7000, (const uint8_t *)"short", 5);
+		put_be16(f + 14 + 20 + 4, lens[i]);
+		th_send(&t, f, n);
+		ck_assert_int_eq(th_stat(&t, "Udp", "InErrors"), i + 1);
+	}
+	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), -EAGAIN);
+	ck_assert_int_eq(th_stat(&t, "Udp", "InDatagrams"), 0);
+	ck_assert_int_eq(th_stat(&t, "Udp", "InCsumErrors"), 0);
+	expect_nothing_sent();
+	us_udp_close(u);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 768 (Length): bytes past the UDP length are not UDP data (nor checksummed). */
+START_TEST(test_length_shorter_than_ip_payload)
+{
+	uint8_t f[256], u8[64], buf[64];
+	struct us_udp *u;
+	uint32_t n, ulen;
+
+	th_setup(&t, true);
+	u = udp_bound(7000);
+	put_be16(u8, 5555);
+	put_be16(u8 + 2, 7000);
+	put_be16(u8 + 4, 8 + 4);
+	put_be16(u8 + 6, 0);
+	memcpy(u8 + 8, "data", 4);
+	ulen = 12;
+	put_be16(u8 + 6, udp_sum(PEER_IP, ST_IP, u8, ulen));
+	memcpy(u8 + ulen, "TRAILER!", 8);
+	n = th_ipv4(f, PEER_IP, ST_IP, 17, 0x77, 0, 64, u8, ulen + 8);
+	th_send(&t, f, n);
+	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), 4);
+	ck_assert_mem_eq(buf, "data", 4);
+	ck_assert_int_eq(th_stat(&t, "Udp", "InErrors"), 0);
+	expect_nothing_sent();
+	us_udp_close(u);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 768 (Checksum): sent datagrams carry the sum over pseudo header, header and data. */
+START_TEST(test_send_checksum)
+{
+	uint8_t u8[64], want[256];
+	struct us_udp *u;
+	uint32_t ulen, wn;
+
+	th_setup(&t, true);
+	u = udp_bound(7000);
+	ck_assert_int_eq(us_udp_sendto(u, "odd", 3, PEER_IP, 5555), 3);
+	ulen = udp_msg(u8, 7000, PEER_IP, 5555, "odd", 3);
+	wn = out_frame(want, 17, PEER_IP, u8, ulen);
+	expect_frame(want, wn);
+	ck_assert_uint_eq(udp_sum(ST_IP, PEER_IP, want + 34, ulen), 0);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Udp", "OutDatagrams"), 1);
+	us_udp_close(u);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 768 / RFC 1122 §4.1.3.4: a computed checksum of zero is transmitted as all ones. */
+START_TEST(test_send_checksum_zero_as_ones)
+{
+	uint8_t u8[16], out[256], data[2];
+	struct us_udp *u;
+	uint16_t c;
+
+	th_setup(&t, true);
+	u = udp_bound(7000);
+	/* the sum with zero data bytes, then the word that brings the one's complement sum to 0xffff */
+	memset(data, 0, sizeof(data));
+	put_be16(u8, 7000);
+	put_be16(u8 + 2, 5555);
+	put_be16(u8 + 4, 10);
+	put_be16(u8 + 6, 0);
+	memcpy(u8 + 8, data, 2);
+	c = udp_sum(ST_IP, PEER_IP, u8, 10); /* ~S */
+	put_be16(data, c);
+	memcpy(u8 + 8, data, 2);
+	ck_assert_uint_eq(udp_sum(ST_IP, PEER_IP, u8, 10), 0); /* computed checksum is zero */
+	ck_assert_int_eq(us_udp_sendto(u, data, 2, PEER_IP, 5555), 2);
+	ck_assert_int_eq(th_recv(&t, out, sizeof(out)), 14 + 20 + 10);
+	ck_assert_uint_eq(get_be16(out + 34 + 6), 0xffff);
+	ck_assert_mem_eq(out + 34 + 8, data, 2);
+	ck_assert_uint_eq(udp_sum(ST_IP, PEER_IP, out + 34, 10), 0);
+	expect_nothing_sent();
+	us_udp_close(u);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 1122 §4.1.3.5 / Linux bind(): port in use, not our address, and binding twice are refused. */
+START_TEST(test_bind_errors)
+{
+	struct us_udp *a, *b;
+
+	th_setup(&t, true);
+	a = udp_bound(7000);
+	b = us_udp_open(t.st);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(us_udp_bind(b, 0, 7000), -EADDRINUSE);
+	ck_assert_int_eq(us_udp_bind(b, ST_IP, 7000), -EADDRINUSE);
+	ck_assert_int_eq(us_udp_bind(b, OTHER_IP, 7001), -EADDRNOTAVAIL);
+	ck_assert_int_eq(us_udp_bind(b, ST_IP, 7001), 0);
+	ck_assert_int_eq(us_udp_bind(b, ST_IP, 7002), -EINVAL);
+	ck_assert_int_eq(us_udp_bind(a, 0, 7003), -EINVAL);
+	us_udp_close(a);
+	us_udp_close(b);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 6056 §2.1: port 0 picks a distinct ephemeral port in Linux's range 32768-60999. */
+START_TEST(test_bind_ephemeral)
+{
+	struct us_udp *u[8];
+	uint16_t ports[8];
+
+	th_setup(&t, true);
+	for (int i = 0; i < 8; i++) {
+		uint32_t addr = 1;
+
+		u[i] = udp_bound(0);
+		ck_assert_int_eq(us_udp_getsockname(u[i], &addr, &ports[i]), 0);
+		ck_assert_uint_eq(addr, 0);
+		ck_assert_uint_ge(ports[i], 32768);
+		ck_assert_uint_le(ports[i], 60999);
+		for (int j = 0; j < i; j++)
+			ck_assert_uint_ne(ports[i], ports[j]);
+	}
+	for (int i = 0; i < 8; i++)
+		us_udp_close(u[i]);
+	th_teardown(&t);
+}
+END_TEST
+
+static const uint8_t other_mac[6] = { 0x02, 0, 0, 0, 0, 0x07 };
+
+/* The next frame is a port unreachable sent to daddr at link address mac. */
+static void expect_port_unreachable(const uint8_t *mac, uint32_t daddr)
+{
+	uint8_t out[2048];
+
+	ck_assert_int_eq(th_recv(&t, out, sizeof(out)), 14 + 20 + 8 + 28);
+	ck_assert_mem_eq(out, mac, 6);
+	ck_assert_uint_eq(get_be32(out + 14 + 16), daddr);
+	ck_assert_uint_eq(out[14 + 9], 1);
+	ck_assert_uint_eq(out[34], 3);
+	ck_assert_uint_eq(out[35], 3);
+}
+
+/* RFC 768 / Linux connect(): only the peer's datagrams are received; daddr 0 sends to it. */
+START_TEST(test_connected_filters_and_sends)
+{
+	uint8_t f[256], buf[64], u8[64], want[256];
+	struct us_udp *u;
+	uint16_t port;
+	uint32_t n, ulen, wn;
+
+	th_setup(&t, true);
+	u = us_udp_open(t.st);
+	ck_assert_ptr_nonnull(u);
+	ck_assert_int_eq(us_udp_connect(u, PEER_IP, 5555), 0);
+	ck_assert_int_eq(us_udp_getsockname(u, NULL, &port), 0);
+	ck_assert_uint_ge(port, 32768);
+	ck_assert_int_eq(us_neigh_add(t.st, t.ifindex, OTHER_IP, other_mac), 0);
+	/* another port of the peer, then another host with the peer's port */
+	n = th_udp(f, PEER_IP, ST_IP, 5556, port, (const uint8_t *)"not-peer", 8);
+	th_send(&t, f, n);
+	expect_port_unreachable(PEER_MAC, PEER_IP);
+	n = th_udp(f, OTHER_IP, ST_IP, 5555, port, (const uint8_t *)"not-peer", 8);
+	th_send(&t, f, n);
+	expect_port_unreachable(other_mac, OTHER_IP);
+	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), -EAGAIN);
+	ck_assert_int_eq(th_stat(&t, "Udp", "NoPorts"), 2);
+	n = th_udp(f, PEER_IP, ST_IP, 5555, port, (const uint8_t *)"peer", 4);
+	th_send(&t, f, n);
+	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), 4);
+	ck_assert_mem_eq(buf, "peer", 4);
+	ck_assert_int_eq(us_udp_sendto(u, "back", 4, 0, 0), 4);
+	ulen = udp_msg(u8, port, PEER_IP, 5555, "back", 4);
+	wn = out_frame(want, 17, PEER_IP, u8, ulen);
+	expect_frame(want, wn);
+	expect_nothing_sent();
+	us_udp_close(u);
+	th_teardown(&t);
+}
+END_TEST
+
+/* Send "probe" from u to PEER_IP:5555, read it off the wire and feed back a port unreachable from
+ * the peer quoting its IP header and first 8 bytes (RFC 792). */
+static void refuse_probe(struct us_udp *u, uint32_t daddr)
+{
+	uint8_t sent[256], icmp[64], f[256];
+	uint32_t ilen, n;
+
+	ck_assert_int_eq(us_udp_sendto(u, "probe", 5, daddr, daddr ? 5555 : 0), 5);
+	ck_assert_int_eq(th_recv(&t, sent, sizeof(sent)), 14 + 20 + 8 + 5);
+	ilen = icmp_msg(icmp, 3, 3, 0, sent + 14, 28);
+	n = th_ipv4(f, PEER_IP, ST_IP, 1, 0x0e0e, 0, 64, icmp, ilen);
+	th_send(&t, f, n);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InDestUnreachs"), 1);
+}
+
+/* RFC 1122 §4.1.3.3: port unreachable -> ECONNREFUSED once on a connected endpoint. */
+START_TEST(test_connected_port_unreachable)
+{
+	uint8_t buf[64];
+	struct us_udp *u;
+
+	th_setup(&t, true);
+	u = us_udp_open(t.st);
+	ck_assert_ptr_nonnull(u);
+	ck_assert_int_eq(us_udp_connect(u, PEER_IP, 5555), 0);
+	refuse_probe(u, 0);
+	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), -ECONNREFUSED);
+	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), -EAGAIN);
+	us_udp_close(u);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 1122 §4.1.3.3, as Linux without IP_RECVERR: an unconnected endpoint is not told. */
+START_TEST(test_unconnected_not_told)
+{
+	uint8_t buf[64];
+	struct us_udp *u;
+
+	th_setup(&t, true);
+	u = udp_bound(7000);
+	refuse_probe(u, PEER_IP);
+	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), -EAGAIN);
+	ck_assert_int_eq(us_udp_sendto(u, "again", 5, PEER_IP, 5555), 5);
+	ck_assert_int_eq(th_drain(&t), 1);
+	us_udp_close(u);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 1122 §4.1 (queueing left to the host), as Linux: past the receive buffer -> RcvbufErrors. */
+START_TEST(test_rcvbuf_limit)
+{
+	uint8_t f[256], data[40];
+	struct us_udp *u;
+	uint64_t bytes = 0;
+	uint32_t n;
+
+	th_setup(&t, true);
+	u = udp_bound(7000);
+	ck_assert_int_eq(us_udp_set_rcvbuf(u, 100), 0);
+	memset(data, 0x5a, sizeof(data));
+	for (int i = 0; i < 3; i++) {
+		n = th_udp(f, PEER_IP, ST_IP, 5555, 7000, data, sizeof(data));
+		th_send(&t, f, n);
+	}
+	ck_assert_uint_eq(us_udp_rx_queued(u, &bytes), 2);
+	ck_assert_uint_eq(bytes, 80);
+	ck_assert_int_eq(th_stat(&t, "Udp", "InDatagrams"), 2);
+	ck_assert_int_eq(th_stat(&t, "Udp", "RcvbufErrors"), 1);
+	ck_assert_int_eq(th_stat(&t, "Udp", "InErrors"), 1);
+	expect_nothing_sent();
+	us_udp_close(u);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 768 / recv(MSG_TRUNC): a short buffer gets the start; the full length is returned. */
+START_TEST(test_recv_short_buffer)
+{
+	uint8_t f[256], buf[16];
+	struct us_udp *u;
+	uint32_t n;
+
+	th_setup(&t, true);
+	u = udp_bound(7000);
+	n = th_udp(f, PEER_IP, ST_IP, 5555, 7000, (const uint8_t *)"0123456789abcdefghij", 20);
+	th_send(&t, f, n);
+	memset(buf, '#', sizeof(buf));
+	ck_assert_int_eq(us_udp_recvfrom(u, buf, 5, NULL, NULL), 20);
+	ck_assert_mem_eq(buf, "01234#####", 10);
+	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), -EAGAIN);
+	us_udp_close(u);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 1122 §3.3.1: no route to the destination -> ENETUNREACH (OutNoRoutes), nothing sent. */
+START_TEST(test_send_no_route)
+{
+	struct us_udp *u;
+
+	th_setup(&t, true);
+	u = udp_bound(7000);
+	ck_assert_int_eq(us_udp_sendto(u, "x", 1, OFFLINK_IP, 53), -ENETUNREACH);
+	ck_assert_int_eq(th_stat(&t, "Ip", "OutNoRoutes"), 1);
+	ck_assert_int_eq(th_stat(&t, "Udp", "OutDatagrams"), 0);
+	expect_nothing_sent();
+	us_udp_close(u);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 768 / RFC 791: at most 65,507 data bytes (EMSGSIZE); no destination -> EDESTADDRREQ. */
+START_TEST(test_send_errors)
+{
+	static uint8_t big[65508];
+	struct us_udp *u;
+
+	th_setup(&t, true);
+	u = udp_bound(7000);
+	ck_assert_int_eq(us_udp_sendto(u, big, sizeof(big), PEER_IP, 5555), -EMSGSIZE);
+	ck_assert_int_eq(us_udp_sendto(u, "x", 1, 0, 0), -EDESTADDRREQ);
+	ck_assert_int_eq(us_udp_sendto(u, "x", 1, 0, 5555), -EDESTADDRREQ);
+	expect_nothing_sent();
+	ck_assert_int_eq(th_stat(&t, "Udp", "OutDatagrams"), 0);
+	ck_assert_int_eq(th_stat(&t, "Ip", "OutRequests"), 0);
+	us_udp_close(u);
+	th_teardown(&t);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("udp");
+	TCase *tc = test_tcase("udp");
+
+	tcase_add_test(tc, test_receive);
+	tcase_add_test(tc, test_receive_zero_checksum);
+	tcase_add_test(tc, test_receive_bad_checksum);
+	tcase_add_test(tc, test_closed_port_unreachable);
+	tcase_add_loop_test(tc, test_closed_port_broadcast_silent, 0,
+			    (int)(sizeof(bcast_dsts) / sizeof(bcast_dsts[0])));
+	tcase_add_test(tc, test_receive_broadcast);
+	tcase_add_test(tc, test_bad_length);
+	tcase_add_test(tc, test_length_shorter_than_ip_payload);
+	tcase_add_test(tc, test_send_checksum);
+	tcase_add_test(tc, test_send_checksum_zero_as_ones);
+	tcase_add_test(tc, test_bind_errors);
+	tcase_add_test(tc, test_bind_ephemeral);
+	tcase_add_test(tc, test_connected_filters_and_sends);
+	tcase_add_test(tc, test_connected_port_unreachable);
+	tcase_add_test(tc, test_unconnected_not_told);
+	tcase_add_test(tc, test_rcvbuf_limit);
+	tcase_add_test(tc, test_recv_short_buffer);
+	tcase_add_test(tc, test_send_no_route);
+	tcase_add_test(tc, test_send_errors);
+	suite_add_tcase(s, tc);
+	return test_run(s);
+}
