@@ -16,6 +16,7 @@
 #include "ustack/stack.h"
 
 #define US_MAX_ROUTES 64
+#define US_PMTU_ENTRIES 32
 
 struct us_iface {
 	struct netdev *dev; /* NULL: slot unused */
@@ -42,6 +43,13 @@ struct rt_result {
 	struct us_iface *iface;
 	uint32_t nexthop; /* the destination itself or the gateway */
 	uint32_t saddr;	  /* the interface's address */
+};
+
+/* A path MTU learned from ICMP fragmentation needed (RFC 1191), for one destination. */
+struct pmtu_entry {
+	uint32_t daddr;
+	uint32_t mtu;
+	uint64_t expires_ns; /* RFC 1191 §6.3: forget after 10 minutes */
 };
 
 struct arp_entry;
@@ -84,6 +92,8 @@ struct us_stack {
 	struct udp_table udp;
 	struct icmp_echo_sock *echo_socks;
 	uint16_t ip_id;		     /* next IPv4 identification */
+	struct pmtu_entry pmtu[US_PMTU_ENTRIES];
+	uint32_t pmtu_next;	     /* slot to reuse when every entry is live */
 	uint64_t icmp_tokens_milli;  /* error token bucket, thousandths of a token */
 	uint64_t icmp_tokens_ns;     /* last refill time */
 	struct us_stats stats;
@@ -148,6 +158,10 @@ struct ip_out {
  * the IP header, fragment when larger than the MTU (unless DF: -EMSGSIZE), resolve and transmit.
  * Consumes skb on every path. */
 int ip_output(struct us_stack *st, struct sk_buff *skb, const struct ip_out *o);
+/* Path MTU (RFC 1191): record what a fragmentation-needed message said about daddr; read the MTU to
+ * use towards daddr on a device of dev_mtu. */
+void ip_pmtu_update(struct us_stack *st, uint32_t daddr, uint32_t mtu);
+uint32_t ip_pmtu_get(struct us_stack *st, uint32_t daddr, uint32_t dev_mtu);
 /* Tell the local sender of an IPv4 packet that it could not be delivered (EHOSTUNREACH when ARP
  * failed). skb->data at the IP header; read only. */
 void ip_local_error(struct us_stack *st, const struct sk_buff *skb, int err);

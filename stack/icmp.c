@@ -104,26 +104,27 @@ static void icmp_echo_reply_rcv(struct us_stack *st, struct sk_buff *skb)
 	echo_sock_queue(p, skb);
 }
 
-static int icmp_unreach_errno(uint8_t code)
-{
-	switch (code) {
-	case ICMP_NET_UNREACH:
-		return -ENETUNREACH;
-	case ICMP_PROT_UNREACH:
-		return -ENOPROTOOPT;
-	case ICMP_PORT_UNREACH:
-		return -ECONNREFUSED;
-	case ICMP_FRAG_NEEDED:
-		return -EMSGSIZE;
-	default:
-		return -EHOSTUNREACH;
-	}
-}
+/* Linux's icmp_err_convert table: the errno for each destination unreachable code, and whether the
+ * error is "hard". Hard errors reach a connected UDP endpoint (RFC 1122 §4.1.3.3 leaves the choice to
+ * the implementation; Linux reports only these without IP_RECVERR); echo endpoints see them all. */
+static const struct {
+	int err;
+	bool hard;
+} icmp_unreach[16] = {
+	[ICMP_NET_UNREACH] = { ENETUNREACH, false },  [ICMP_HOST_UNREACH] = { EHOSTUNREACH, false },
+	[ICMP_PROT_UNREACH] = { ENOPROTOOPT, true },  [ICMP_PORT_UNREACH] = { ECONNREFUSED, true },
+	[ICMP_FRAG_NEEDED] = { EMSGSIZE, false },     [5] = { EOPNOTSUPP, false },
+	[6] = { ENETUNREACH, true },		      [7] = { EHOSTDOWN, true },
+	[8] = { ENONET, true },			      [9] = { ENETUNREACH, true },
+	[10] = { EHOSTUNREACH, true },		      [11] = { ENETUNREACH, false },
+	[12] = { EHOSTUNREACH, false },		      [13] = { EHOSTUNREACH, true },
+	[14] = { EHOSTUNREACH, true },		      [15] = { EHOSTUNREACH, true },
+};
 
 /* An error about a datagram we sent: check the quoted header and pass it to its protocol. */
-static void icmp_error_rcv(struct us_stack *st, struct sk_buff *skb, int err)
+static void icmp_error_rcv(struct us_stack *st, struct sk_buff *skb, int err, bool hard)
 {
-	const uint8_t *q = skb->data + ICMP_HDR_LEN;
+	const uint8_t *h = skb->data, *q = skb->data + ICMP_HDR_LEN;
 	uint32_t qlen = skb->len - ICMP_HDR_LEN;
 
 	/* RFC 1122 §3.2.2: the quoted header and at least 8 bytes of what followed it */
@@ -134,9 +135,14 @@ static void icmp_error_rcv(struct us_stack *st, struct sk_buff *skb, int err)
 	}
 	if (!us_iface_by_addr(st, ipv4_saddr(q)))
 		return; /* not about something we sent */
+	if (icmp_type(h) == ICMP_DEST_UNREACH && icmp_code(h) == ICMP_FRAG_NEEDED)
+		ip_pmtu_update(st, ipv4_daddr(q), icmp_frag_mtu(h));
+	if (ipv4_frag_off(q) != 0)
+		return; /* only the first fragment carries the ports or the echo id */
 	switch (ipv4_proto(q)) {
 	case IP_PROTO_UDP:
-		udp_err(st, q, qlen, err);
+		if (hard)
+			udp_err(st, q, qlen, err);
 		break;
 	case IP_PROTO_ICMP:
 		icmp_local_error(st, q, qlen, err, ipv4_saddr(skb_network_header(skb)));
@@ -172,11 +178,15 @@ void icmp_rcv(struct us_stack *st, struct sk_buff *skb)
 		return;
 	case ICMP_DEST_UNREACH:
 		ICMP_INC(st, InDestUnreachs);
-		icmp_error_rcv(st, skb, icmp_unreach_errno(icmp_code(h)));
+		if (icmp_code(h) < 16)
+			icmp_error_rcv(st, skb, -icmp_unreach[icmp_code(h)].err,
+				       icmp_unreach[icmp_code(h)].hard);
+		else
+			icmp_error_rcv(st, skb, -EHOSTUNREACH, false);
 		break;
 	case ICMP_TIME_EXCEEDED:
 		ICMP_INC(st, InTimeExcds);
-		icmp_error_rcv(st, skb, -EHOSTUNREACH);
+		icmp_error_rcv(st, skb, -EHOSTUNREACH, false); /* soft, as Linux */
 		break;
 	default:
 		break;

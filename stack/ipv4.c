@@ -54,7 +54,9 @@ void ip_rcv(struct us_stack *st, struct sk_buff *skb)
 	/* RFC 1122 §3.2.1.3: a source that is a broadcast or multicast address is not a host, and a
 	 * loopback address never appears outside one */
 	if (ipv4_is_multicast(saddr) || ipv4_is_lbcast(saddr) || us_addr_is_broadcast(st, saddr) ||
-	    ipv4_is_loopback(saddr)) {
+	    ipv4_is_loopback(saddr) || (saddr == 0 && !us_addr_is_broadcast(st, daddr))) {
+		/* 0.0.0.0 only as a host's "this host" before it has an address (RFC 1122 §3.2.1.3),
+		 * which can only be sent to a broadcast address */
 		IP_INC(st, InAddrErrors);
 		goto drop;
 	}
@@ -105,7 +107,7 @@ int ip_output(struct us_stack *st, struct sk_buff *skb, const struct ip_out *o)
 {
 	struct rt_result rt;
 	uint32_t tot = skb->len + IPV4_HDR_MIN, mtu;
-	uint8_t *h;
+	uint8_t *h, ttl;
 	int r;
 
 	r = route_lookup(st, o->daddr, &rt);
@@ -124,15 +126,16 @@ int ip_output(struct us_stack *st, struct sk_buff *skb, const struct ip_out *o)
 		skb_free(skb);
 		return -EINVAL;
 	}
-	ipv4_emit(h, (uint16_t)tot, st->ip_id++, o->df ? IP_DF : 0,
-		  o->ttl ? o->ttl : st->cfg.default_ttl, o->proto, o->saddr ? o->saddr : rt.saddr,
-		  o->daddr);
+	/* RFC 1112 §6.1: multicast goes out with TTL 1 unless asked otherwise */
+	ttl = o->ttl ? o->ttl : ipv4_is_multicast(o->daddr) ? 1 : st->cfg.default_ttl;
+	ipv4_emit(h, (uint16_t)tot, st->ip_id++, o->df ? IP_DF : 0, ttl, o->proto,
+		  o->saddr ? o->saddr : rt.saddr, o->daddr);
 	h[1] = o->tos;
 	put_be16(h + 10, inet_csum(h, IPV4_HDR_MIN));
 	skb_reset_network_header(skb);
 	skb->protocol = 0x0800;
 	IP_INC(st, OutRequests);
-	mtu = rt.iface->dev->mtu;
+	mtu = ip_pmtu_get(st, o->daddr, rt.iface->dev->mtu);
 	if (tot > mtu) {
 		if (o->df) {
 			/* RFC 1122 §3.3.3: a datagram that may not be fragmented is not sent */
@@ -161,4 +164,43 @@ void ip_local_error(struct us_stack *st, const struct sk_buff *skb, int err)
 	default:
 		break;
 	}
+}
+
+/* RFC 1191 §3: a plateau table for routers that send no next-hop MTU (RFC 1191 §7), and Linux's
+ * floor of 552 bytes (ip_rt_min_pmtu) against forged tiny MTUs. */
+#define PMTU_MIN 552
+#define PMTU_EXPIRE_NS (600 * US_NSEC_PER_SEC)
+
+void ip_pmtu_update(struct us_stack *st, uint32_t daddr, uint32_t mtu)
+{
+	struct pmtu_entry *e = NULL;
+
+	if (mtu < PMTU_MIN)
+		mtu = PMTU_MIN;
+	for (int i = 0; i < US_PMTU_ENTRIES; i++) {
+		if (st->pmtu[i].daddr == daddr || (!e && st->pmtu[i].expires_ns <= st->now))
+			e = &st->pmtu[i];
+		if (st->pmtu[i].daddr == daddr)
+			break;
+	}
+	if (!e) {
+		e = &st->pmtu[st->pmtu_next];
+		st->pmtu_next = (st->pmtu_next + 1) % US_PMTU_ENTRIES;
+	}
+	/* a path MTU only shrinks until it expires (RFC 1191 §6.3) */
+	if (e->daddr == daddr && e->expires_ns > st->now && e->mtu <= mtu)
+		return;
+	e->daddr = daddr;
+	e->mtu = mtu;
+	e->expires_ns = st->now + PMTU_EXPIRE_NS;
+}
+
+uint32_t ip_pmtu_get(struct us_stack *st, uint32_t daddr, uint32_t dev_mtu)
+{
+	for (int i = 0; i < US_PMTU_ENTRIES; i++) {
+		const struct pmtu_entry *e = &st->pmtu[i];
+		if (e->daddr == daddr && e->expires_ns > st->now)
+			return e->mtu < dev_mtu ? e->mtu : dev_mtu;
+	}
+	return dev_mtu;
 }

@@ -280,8 +280,55 @@ START_TEST(test_no_error_for_non_host_source)
 	n = th_udp(f, not_a_host[_i], ST_IP, 5555, 9, (const uint8_t *)"who?", 4);
 	th_send(&t, f, n);
 	expect_nothing_sent();
-	ck_assert_int_eq(th_stat(&t, "Udp", "NoPorts"), 1);
+	if (not_a_host[_i] == 0) /* RFC 1122 §3.2.1.3: 0.0.0.0 to a unicast address is dropped by IP */
+		ck_assert_int_eq(th_stat(&t, "Ip", "InAddrErrors"), 1);
+	else
+		ck_assert_int_eq(th_stat(&t, "Udp", "NoPorts"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
+	th_teardown(&t);
+}
+END_TEST
+
+/* RFC 1191 §3: fragmentation needed with a next-hop MTU lowers the path MTU to that destination, so
+ * the next datagram is fragmented to fit, and the datagram's sender is not told (the error is soft,
+ * as Linux treats it). */
+START_TEST(test_frag_needed_sets_path_mtu)
+{
+	static uint8_t data[1400];
+	uint8_t sent[2048], icmp[128], f[256];
+	struct us_udp *u;
+	uint32_t ilen, n;
+	int len;
+
+	th_setup(&t, true);
+	u = us_udp_open(t.st);
+	ck_assert_int_eq(us_udp_connect(u, PEER_IP, 9), 0);
+	ck_assert_int_eq(us_udp_sendto(u, data, 1000, 0, 0), 1000);
+	len = th_recv(&t, sent, sizeof(sent));
+	ck_assert_int_eq(len, 14 + 20 + 8 + 1000);
+	/* a router says the next hop takes 1000 bytes, quoting our datagram's header + 8 bytes */
+	icmp[0] = 3;
+	icmp[1] = 4;
+	icmp[2] = icmp[3] = 0;
+	icmp[4] = icmp[5] = 0;
+	icmp[6] = 1000 >> 8;
+	icmp[7] = 1000 & 0xff;
+	memcpy(icmp + 8, sent + 14, 28);
+	ilen = 8 + 28;
+	icmp[2] = (uint8_t)(th_csum(icmp, ilen) >> 8);
+	icmp[3] = (uint8_t)th_csum(icmp, ilen);
+	n = th_ipv4(f, PEER_IP, ST_IP, 1, 77, 0, 64, icmp, ilen);
+	th_send(&t, f, n);
+	ck_assert_int_eq(us_udp_recvfrom(u, NULL, 0, NULL, NULL), -EAGAIN); /* soft: not reported */
+	ck_assert_int_eq(us_udp_sendto(u, data, 1400, 0, 0), 1400);
+	/* 1428 bytes of IP in fragments of at most 1000: 976 (a multiple of 8) + the rest */
+	len = th_recv(&t, sent, sizeof(sent));
+	ck_assert_int_eq(len, 14 + 20 + 976);
+	ck_assert_uint_eq(sent[14 + 6] & 0x20, 0x20); /* MF */
+	len = th_recv(&t, sent, sizeof(sent));
+	ck_assert_int_eq(len, 14 + 20 + 1408 - 976);
+	ck_assert_int_eq(th_recv(&t, sent, sizeof(sent)), -1);
+	us_udp_close(u);
 	th_teardown(&t);
 }
 END_TEST
@@ -482,6 +529,7 @@ int main(void)
 	tcase_add_test(tc, test_no_error_for_ip_broadcast);
 	tcase_add_test(tc, test_no_error_for_link_broadcast);
 	tcase_add_test(tc, test_no_error_for_non_first_fragment);
+	tcase_add_test(tc, test_frag_needed_sets_path_mtu);
 	tcase_add_loop_test(tc, test_no_error_for_non_host_source, 0,
 			    (int)(sizeof(not_a_host) / sizeof(not_a_host[0])));
 	tcase_add_test(tc, test_error_quote_too_short);
