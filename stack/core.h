@@ -54,6 +54,7 @@ struct pmtu_entry {
 
 struct arp_entry;
 struct ipq;
+struct tcp_table;
 struct udp_sock;
 struct icmp_echo_sock;
 
@@ -91,6 +92,7 @@ struct us_stack {
 	struct frag_table frags;
 	struct udp_table udp;
 	struct icmp_echo_sock *echo_socks;
+	struct tcp_table *tcp;
 	uint16_t ip_id;		     /* next IPv4 identification */
 	struct pmtu_entry pmtu[US_PMTU_ENTRIES];
 	uint32_t pmtu_next;	     /* slot to reuse when every entry is live */
@@ -104,6 +106,9 @@ struct us_stack {
 #define IP_INC(st, f) ((st)->stats.ip[IP_MIB_##f]++)
 #define ICMP_INC(st, f) ((st)->stats.icmp[ICMP_MIB_##f]++)
 #define UDP_INC(st, f) ((st)->stats.udp[UDP_MIB_##f]++)
+#define TCP_INC(st, f) ((st)->stats.tcp[TCP_MIB_##f]++)
+#define TCP_DEC(st, f) ((st)->stats.tcp[TCP_MIB_##f]--)
+#define TCPX_INC(st, f) ((st)->stats.tcpext[TCPEXT_MIB_##f]++)
 
 static inline uint64_t us_now(struct us_stack *st)
 {
@@ -193,5 +198,12 @@ void udp_destroy(struct us_stack *st);
 void udp_rcv(struct us_stack *st, struct sk_buff *skb);
 /* An ICMP error quoting a UDP datagram we sent (quoted: its IP header and at least 8 bytes). */
 void udp_err(struct us_stack *st, const uint8_t *quoted, uint32_t len, int err);
+
+/* tcp.c, tcp_input.c */
+int tcp_init(struct us_stack *st);
+void tcp_destroy(struct us_stack *st);
+void tcp_v4_rcv(struct us_stack *st, struct sk_buff *skb);
+/* An ICMP error quoting a TCP segment we sent; hard as Linux's icmp_err_convert says. */
+void tcp_v4_err(struct us_stack *st, const uint8_t *quoted, uint32_t len, int err, bool hard);
 
 #endif

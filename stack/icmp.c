@@ -147,6 +147,9 @@ static void icmp_error_rcv(struct us_stack *st, struct sk_buff *skb, int err, bo
 	case IP_PROTO_ICMP:
 		icmp_local_error(st, q, qlen, err, ipv4_saddr(skb_network_header(skb)));
 		break;
+	case IP_PROTO_TCP:
+		tcp_v4_err(st, q, qlen, err, hard);
+		break;
 	default:
 		break;
 	}

@@ -93,6 +93,10 @@ void ip_local_deliver(struct us_stack *st, struct sk_buff *skb)
 		IP_INC(st, InDelivers);
 		udp_rcv(st, skb);
 		return;
+	case IP_PROTO_TCP:
+		IP_INC(st, InDelivers);
+		tcp_v4_rcv(st, skb);
+		return;
 	default:
 		/* RFC 1122 §3.2.2.1: protocol unreachable for a transport we do not have */
 		IP_INC(st, InUnknownProtos);

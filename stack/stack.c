@@ -47,7 +47,7 @@ struct us_stack *us_stack_create(const struct us_stack_config *cfg)
 	st->ip_id = (uint16_t)us_rand64(st);
 	st->pool = skb_pool_create(&st->cfg.pool);
 	if (!st->pool || timer_queue_init(&st->timers, 0) != 0 || arp_init(st) != 0 ||
-	    ip_frag_init(st) != 0 || udp_init(st) != 0) {
+	    ip_frag_init(st) != 0 || udp_init(st) != 0 || tcp_init(st) != 0) {
 		us_stack_destroy(st);
 		errno = ENOMEM;
 		return NULL;
@@ -61,6 +61,7 @@ uint64_t us_stack_destroy(struct us_stack *st)
 
 	if (!st)
 		return 0;
+	tcp_destroy(st);
 	udp_destroy(st);
 	icmp_destroy(st);
 	ip_frag_destroy(st);

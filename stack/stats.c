@@ -12,6 +12,8 @@ static const char *const arp_names[] = { US_ARP_MIB(US_MIB_NAME) };
 static const char *const ip_names[] = { US_IP_MIB(US_MIB_NAME) };
 static const char *const icmp_names[] = { US_ICMP_MIB(US_MIB_NAME) };
 static const char *const udp_names[] = { US_UDP_MIB(US_MIB_NAME) };
+static const char *const tcp_names[] = { US_TCP_MIB(US_MIB_NAME) };
+static const char *const tcpext_names[] = { US_TCPEXT_MIB(US_MIB_NAME) };
 #undef US_MIB_NAME
 
 struct mib_group {
@@ -27,6 +29,8 @@ static const struct mib_group groups[] = {
 	{ "Ip", ip_names, US_IP_MIB_MAX, offsetof(struct us_stats, ip) },
 	{ "Icmp", icmp_names, US_ICMP_MIB_MAX, offsetof(struct us_stats, icmp) },
 	{ "Udp", udp_names, US_UDP_MIB_MAX, offsetof(struct us_stats, udp) },
+	{ "Tcp", tcp_names, US_TCP_MIB_MAX, offsetof(struct us_stats, tcp) },
+	{ "TcpExt", tcpext_names, US_TCPEXT_MIB_MAX, offsetof(struct us_stats, tcpext) },
 };
 
 static const uint64_t *group_values(const struct us_stats *s, const struct mib_group *g)

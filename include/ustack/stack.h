@@ -46,6 +46,21 @@ struct us_stack_config {
 	uint32_t icmp_rate_per_sec;	 /* ICMP error token bucket refill; 0: 1000 */
 	uint32_t icmp_burst;		 /* bucket depth; 0: 50 */
 	uint8_t default_ttl;		 /* 0: 64 */
+
+	/* TCP (zero: the default in brackets) */
+	uint64_t tcp_msl_ns;		 /* TIME-WAIT lasts 2 MSL [30 s: Linux's 60 s TIME-WAIT] */
+	uint64_t tcp_rto_initial_ns;	 /* [1 s, RFC 6298 §2.1] */
+	uint64_t tcp_rto_min_ns;	 /* [200 ms, Linux's TCP_RTO_MIN] */
+	uint64_t tcp_rto_max_ns;	 /* [120 s] */
+	uint64_t tcp_delack_ns;		 /* delayed ACK [40 ms, Linux's minimum; RFC 1122: < 0.5 s] */
+	uint64_t tcp_fin_timeout_ns;	 /* an orphan's FIN-WAIT-2 [60 s] */
+	uint32_t tcp_syn_retries;	 /* [6] */
+	uint32_t tcp_synack_retries;	 /* [5] */
+	uint32_t tcp_retries2;		 /* RTO expirations before giving up [15] */
+	uint32_t tcp_rmem;		 /* receive buffer, bytes [262144] */
+	uint32_t tcp_wmem;		 /* send buffer, bytes [262144] */
+	uint32_t tcp_max_syn_backlog;	 /* half-open connections per listener [256] */
+	uint32_t tcp_ehash_size;	 /* established hash buckets, power of two [65536] */
 };
 
 /* A new stack; cfg may be NULL. NULL with errno on failure. */

@@ -2,6 +2,8 @@
  * stats.h - the stack's counters, named as Linux names them in /proc/net/snmp (Ip, Icmp, Udp) and,
  * for what Linux has no line for, in the same style (Eth, Arp).
  *
+ * (Tcp, TcpExt as /proc/net/snmp and /proc/net/netstat.)
+ *
  * Each group is an X-macro list, so the enum, the names and the dump come from one place. Read a
  * counter with us_stats_get(st, "Ip", "InHdrErrors") or print them all with us_stats_dump().
  */
@@ -81,21 +83,67 @@ extern "C" {
 	X(SndbufErrors)                                                                          \
 	X(InCsumErrors)
 
+#define US_TCP_MIB(X)                                                                            \
+	X(ActiveOpens)                                                                           \
+	X(PassiveOpens)                                                                          \
+	X(AttemptFails)                                                                          \
+	X(EstabResets)                                                                           \
+	X(CurrEstab)                                                                             \
+	X(InSegs)                                                                                \
+	X(OutSegs)                                                                               \
+	X(RetransSegs)                                                                           \
+	X(InErrs)                                                                                \
+	X(OutRsts)                                                                               \
+	X(InCsumErrors)
+
+#define US_TCPEXT_MIB(X)                                                                         \
+	X(ListenOverflows)                                                                       \
+	X(ListenDrops)                                                                           \
+	X(TCPTimeouts)                                                                           \
+	X(TCPSynRetrans)                                                                         \
+	X(TCPFastRetrans)                                                                        \
+	X(DelayedACKs)                                                                           \
+	X(TCPPureAcks)                                                                           \
+	X(TCPHPHits)                                                                             \
+	X(TCPHPAcks)                                                                             \
+	X(TCPOFOQueue)                                                                           \
+	X(TCPOFODrop)                                                                            \
+	X(TCPOFOMerge)                                                                           \
+	X(TCPChallengeACK)                                                                       \
+	X(PAWSEstab)                                                                             \
+	X(TCPAbortOnData)                                                                        \
+	X(TCPAbortOnClose)                                                                       \
+	X(TCPAbortOnTimeout)                                                                     \
+	X(TCPAbortOnLinger)                                                                      \
+	X(TW)                                                                                    \
+	X(TCPTimeWaitRecycled)                                                                   \
+	X(TCPKeepAlive)                                                                          \
+	X(TCPZeroWindowProbes)                                                                   \
+	X(TCPRcvQDrop)                                                                           \
+	X(TCPWinProbe)                                                                           \
+	X(TCPDSACKRecv)
+
 #define US_ETH_ENUM(name) ETH_MIB_##name,
 #define US_ARP_ENUM(name) ARP_MIB_##name,
 #define US_IP_ENUM(name) IP_MIB_##name,
 #define US_ICMP_ENUM(name) ICMP_MIB_##name,
 #define US_UDP_ENUM(name) UDP_MIB_##name,
+#define US_TCP_ENUM(name) TCP_MIB_##name,
+#define US_TCPEXT_ENUM(name) TCPEXT_MIB_##name,
 enum us_eth_mib { US_ETH_MIB(US_ETH_ENUM) US_ETH_MIB_MAX };
 enum us_arp_mib { US_ARP_MIB(US_ARP_ENUM) US_ARP_MIB_MAX };
 enum us_ip_mib { US_IP_MIB(US_IP_ENUM) US_IP_MIB_MAX };
 enum us_icmp_mib { US_ICMP_MIB(US_ICMP_ENUM) US_ICMP_MIB_MAX };
 enum us_udp_mib { US_UDP_MIB(US_UDP_ENUM) US_UDP_MIB_MAX };
+enum us_tcp_mib { US_TCP_MIB(US_TCP_ENUM) US_TCP_MIB_MAX };
+enum us_tcpext_mib { US_TCPEXT_MIB(US_TCPEXT_ENUM) US_TCPEXT_MIB_MAX };
 #undef US_ETH_ENUM
 #undef US_ARP_ENUM
 #undef US_IP_ENUM
 #undef US_ICMP_ENUM
 #undef US_UDP_ENUM
+#undef US_TCP_ENUM
+#undef US_TCPEXT_ENUM
 
 struct us_stats {
 	uint64_t eth[US_ETH_MIB_MAX];
@@ -103,6 +151,8 @@ struct us_stats {
 	uint64_t ip[US_IP_MIB_MAX];
 	uint64_t icmp[US_ICMP_MIB_MAX];
 	uint64_t udp[US_UDP_MIB_MAX];
+	uint64_t tcp[US_TCP_MIB_MAX];
+	uint64_t tcpext[US_TCPEXT_MIB_MAX];
 };
 
 struct us_stack;

@@ -6,75 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "test_util.h"
-
-#define A_IP 0xc6120001u /* 198.18.0.1 */
-#define B_IP 0xc6120002u /* 198.18.0.2 */
-
-struct two {
-	struct us_clock clock;
-	struct us_stack *a, *b;
-};
-
-/* Two stacks, a at 198.18.0.1 and b at 198.18.0.2, on a pair wire; fault wraps a's end if given. */
-static void two_up(struct two *t, const struct netdev_fault_config *fault)
-{
-	struct us_stack_config ca = { .seed = 1 }, cb = { .seed = 2 };
-	struct netdev_pair_config pc = { 0 };
-	struct netdev *da, *db;
-
-	us_clock_init_virtual(&t->clock, 5000 * US_NSEC_PER_SEC);
-	ca.clock = cb.clock = &t->clock;
-	t->a = us_stack_create(&ca);
-	t->b = us_stack_create(&cb);
-	ck_assert_ptr_nonnull(t->a);
-	ck_assert_ptr_nonnull(t->b);
-	pc.a = (struct netdev_config){ .pool = us_stack_pool(t->a), .clock = &t->clock, .name = "a0",
-				       .mac = { 2, 0, 0, 0, 0, 0xa } };
-	pc.b = (struct netdev_config){ .pool = us_stack_pool(t->b), .clock = &t->clock, .name = "b0",
-				       .mac = { 2, 0, 0, 0, 0, 0xb } };
-	ck_assert_int_eq(netdev_pair_create(&pc, &da, &db), 0);
-	if (fault) {
-		da = netdev_fault_wrap(da, fault);
-		ck_assert_ptr_nonnull(da);
-	}
-	ck_assert_int_eq(us_stack_add_netdev(t->a, da), 1);
-	ck_assert_int_eq(us_stack_add_netdev(t->b, db), 1);
-	ck_assert_int_eq(us_addr_add(t->a, 1, A_IP, 24), 0);
-	ck_assert_int_eq(us_addr_add(t->b, 1, B_IP, 24), 0);
-}
-
-static void two_down(struct two *t)
-{
-	ck_assert_uint_eq(us_stack_destroy(t->a), 0);
-	ck_assert_uint_eq(us_stack_destroy(t->b), 0);
-}
-
-/* Run both stacks until neither has work before `until` (virtual time), jumping to each deadline. */
-static void two_run(struct two *t, uint64_t for_ns)
-{
-	uint64_t until = us_clock_now(&t->clock) + for_ns;
-
-	for (int guard = 0; guard < 1000000; guard++) {
-		uint64_t na = us_stack_poll(t->a), nb = us_stack_poll(t->b);
-		/* b may just have sent a frames: a's device says so */
-		uint64_t wa = netdev_next_deadline(us_stack_netdev(t->a, 1));
-		uint64_t next = na < nb ? na : nb, now = us_clock_now(&t->clock);
-
-		if (wa < next)
-			next = wa;
-
-		if (next <= now)
-			continue;
-		if (next > until)
-			break;
-		us_clock_set(&t->clock, next);
-	}
-	if (us_clock_now(&t->clock) < until)
-		us_clock_set(&t->clock, until);
-	us_stack_poll(t->a);
-	us_stack_poll(t->b);
-}
+#include "scenario.h"
 
 /* Two stacks in one process resolve each other (RFC 826) and ping (RFC 792); each keeps its own
  * counters and pool. */
@@ -86,7 +18,7 @@ START_TEST(test_two_stacks_ping)
 	uint8_t data[100], got[100];
 	uint8_t mac[6];
 
-	two_up(&t, NULL);
+	two_up(&t, NULL, NULL);
 	p = us_ping_open(t.a, 77);
 	for (int i = 0; i < 100; i++)
 		data[i] = (uint8_t)(i * 3);
@@ -121,7 +53,7 @@ START_TEST(test_two_stacks_udp_sizes)
 	uint32_t from;
 	uint16_t port;
 
-	two_up(&t, NULL);
+	two_up(&t, NULL, NULL);
 	ua = us_udp_open(t.a);
 	ub = us_udp_open(t.b);
 	ck_assert_int_eq(us_udp_bind(ub, 0, 5000), 0);
@@ -156,7 +88,7 @@ START_TEST(test_two_stacks_faulty_wire)
 	struct us_udp *ua, *ub;
 	int delivered = 0, bad = 0;
 
-	two_up(&t, &fc);
+	two_up(&t, &fc, NULL);
 	/* a permanent entry each way: this test is about the data path, not ARP under loss */
 	ck_assert_int_eq(us_neigh_add(t.a, 1, B_IP, (uint8_t[]){ 2, 0, 0, 0, 0, 0xb }), 0);
 	ck_assert_int_eq(us_neigh_add(t.b, 1, A_IP, (uint8_t[]){ 2, 0, 0, 0, 0, 0xa }), 0);
@@ -205,7 +137,7 @@ START_TEST(test_poll_deadline)
 	struct us_udp *u;
 	uint64_t now;
 
-	two_up(&t, NULL);
+	two_up(&t, NULL, NULL);
 	two_run(&t, US_NSEC_PER_MSEC);
 	/* the gratuitous ARPs were answered by nobody: nothing waits */
 	ck_assert_uint_eq(us_stack_poll(t.a), US_TIME_NEVER);
@@ -225,7 +157,7 @@ START_TEST(test_stack_bad_args)
 	uint32_t a;
 	uint8_t len;
 
-	two_up(&t, NULL);
+	two_up(&t, NULL, NULL);
 	ck_assert_int_eq(us_addr_add(t.a, 9, A_IP, 24), -EINVAL);
 	ck_assert_int_eq(us_addr_add(t.a, 1, A_IP, 33), -EINVAL);
 	ck_assert_int_eq(us_addr_add(t.a, 1, 0xe0000001u, 24), -EINVAL); /* multicast */

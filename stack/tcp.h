@@ -1,0 +1,231 @@
+/*
+ * tcp.h - TCP's internal interfaces: the control block, the per-segment control block, and the
+ * functions the TCP files share (tcp.c lifecycle and tables, tcp_input.c segment arrival,
+ * tcp_output.c sending, tcp_timer.c deadlines, tcp_cc.c congestion control). Not a public header.
+ *
+ * Names are RFC 9293's (snd_una, snd_nxt, rcv_nxt, iss, irs, ...). Sequence numbers are compared only
+ * through seq_lt/seq_leq/seq_gt/seq_geq.
+ */
+#ifndef USTACK_TCP_H
+#define USTACK_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core.h"
+#include "wire/tcp.h"
+
+/* RFC 9293 §3.3.2's states, ordered so that "synchronized" is a comparison. */
+enum tcp_state {
+	TCP_CLOSED = 0,
+	TCP_LISTEN,
+	TCP_SYN_SENT,
+	TCP_SYN_RECEIVED,
+	TCP_ESTABLISHED, /* from here on: synchronized */
+	TCP_FIN_WAIT_1,
+	TCP_FIN_WAIT_2,
+	TCP_CLOSE_WAIT,
+	TCP_CLOSING,
+	TCP_LAST_ACK,
+	TCP_TIME_WAIT,
+};
+
+static inline bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
+static inline bool seq_leq(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline bool seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
+static inline bool seq_geq(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+static inline uint32_t seq_max(uint32_t a, uint32_t b) { return seq_gt(a, b) ? a : b; }
+static inline uint32_t seq_min(uint32_t a, uint32_t b) { return seq_lt(a, b) ? a : b; }
+
+/* The connection's timers: each a deadline, US_TIME_NEVER when off; the stack's queue holds one
+ * timer per connection, armed at the earliest (FreeBSD's t_timers[]). */
+enum tcp_timer_id {
+	TCP_T_RETRANS,	 /* retransmission (RFC 6298), also SYN and SYN-ACK */
+	TCP_T_PERSIST,	 /* zero-window probe */
+	TCP_T_KEEPALIVE, /* idle probe (RFC 1122 §4.2.3.6) */
+	TCP_T_DELACK,	 /* delayed ACK (RFC 1122 §4.2.3.2) */
+	TCP_T_2MSL,	 /* TIME-WAIT, and the FIN-WAIT-2 limit of an orphan */
+	TCP_T_MAX,
+};
+
+/* Flags in tcp_sock.flags */
+#define TF_ACK_NOW 0x0001     /* send an ACK at the end of this input */
+#define TF_NODELAY 0x0002     /* Nagle off (TCP_NODELAY) */
+#define TF_FIN_QUEUED 0x0004  /* the user closed the sending side: a FIN is on the write queue */
+#define TF_SHUT_RD 0x0008     /* the user will read no more */
+#define TF_ORPHAN 0x0010      /* the user closed the socket: it is freed when it reaches CLOSED */
+#define TF_KEEPALIVE 0x0020   /* SO_KEEPALIVE */
+#define TF_PASSIVE 0x0040     /* opened from a listener */
+#define TF_IN_RECOVERY 0x0080 /* fast recovery (RFC 5681 §3.2) */
+#define TF_RTT_TIMING 0x0100  /* a segment is being timed (no timestamps) */
+#define TF_PEER_FIN 0x0200    /* the peer's FIN was received (EOF after the queued data) */
+#define TF_ACCEPTED 0x0400    /* taken by accept() */
+#define TF_FREE 0x0800        /* torn down; freed once the socket layer lets go */
+
+struct tcp_sock;
+
+/* Congestion control behind an ops table (Linux's tcp_congestion_ops). */
+struct tcp_cc_ops {
+	const char *name;
+	void (*init)(struct tcp_sock *tp);
+	/* bytes newly acknowledged, outside recovery */
+	void (*on_ack)(struct tcp_sock *tp, uint32_t acked);
+	/* the new slow start threshold on loss */
+	uint32_t (*ssthresh)(struct tcp_sock *tp);
+};
+
+extern const struct tcp_cc_ops tcp_newreno;
+
+struct tcp_sock {
+	struct us_stack *st;
+	struct tcp_sock *hnext;	 /* established/listen hash chain */
+	struct tcp_sock *bnext;	 /* bound-port chain (sockets that own their local port) */
+	bool hashed, bound;
+	uint8_t state;		 /* enum tcp_state */
+	uint8_t snd_wscale;	 /* shift the peer applies to its window (what it sent) */
+	uint8_t rcv_wscale;	 /* shift we apply to ours */
+	uint8_t retries;	 /* consecutive RTO expirations */
+	uint8_t backoff;	 /* RTO doublings */
+	uint8_t probes;		 /* unanswered keepalive or zero-window probes */
+	uint16_t flags;		 /* TF_* */
+	bool ts_ok, sack_ok, wscale_ok;
+
+	uint32_t laddr, raddr; /* host order; laddr 0 on a wildcard listener */
+	uint16_t lport, rport;
+
+	/* RFC 9293 §3.3.1 send sequence variables */
+	uint32_t iss, snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2;
+	uint32_t snd_max;     /* highest sequence sent + 1 (snd_nxt goes back on RTO) */
+	uint32_t max_snd_wnd; /* largest window the peer offered */
+	/* receive sequence variables */
+	uint32_t irs, rcv_nxt, rcv_wnd;
+	uint32_t rcv_adv; /* right edge of the window we advertised */
+
+	uint16_t mss;	   /* send MSS: payload bytes per segment, options excluded */
+	uint16_t rcv_mss;  /* the MSS we advertised */
+	uint32_t ts_recent; /* RFC 7323 TS.Recent */
+	uint64_t ts_recent_ns;
+	uint32_t ts_offset; /* added to our clock's milliseconds, random per connection */
+
+	/* RTT and RTO (RFC 6298), microseconds */
+	uint32_t srtt_us, rttvar_us, rto_us;
+	uint32_t rtt_seq;     /* Karn: the sequence being timed when no timestamps */
+	uint64_t rtt_start_ns;
+
+	/* congestion control (RFC 5681), bytes */
+	const struct tcp_cc_ops *cc;
+	uint32_t cwnd, ssthresh;
+	uint32_t dupacks;
+	uint32_t recover; /* RFC 6582 "recover": snd_max when recovery began */
+	uint32_t cwnd_cnt; /* congestion avoidance byte counter */
+
+	/* queues */
+	struct skb_queue write_q;   /* sent-unacked then unsent; SYN and FIN are zero-length skbs */
+	struct sk_buff *send_head;  /* first unsent on write_q, NULL when all sent */
+	struct skb_queue rcv_q;	    /* in order, for the user; data at the unread bytes */
+	struct skb_queue ofo_q;	    /* out of order, sorted, not overlapping */
+	uint32_t sndbuf, rcvbuf;    /* bytes */
+	uint32_t delack_segs;	    /* full segments received since our last ACK */
+
+	/* timers */
+	uint64_t deadline[TCP_T_MAX];
+	struct us_timer timer;
+	uint64_t keepidle_ns, keepintvl_ns;
+	uint32_t keepcnt;
+	uint64_t last_rx_ns; /* for keepalive */
+
+	int err;     /* pending error for the user (negative errno), 0: none */
+	uint32_t total_retrans;
+
+	/* listeners */
+	struct tcp_sock *parent;	       /* the listener of an embryonic or unaccepted child */
+	struct tcp_sock *accept_head, *accept_tail; /* established children, oldest first */
+	struct tcp_sock *syn_head, *syn_tail;	    /* SYN-RECEIVED children */
+	struct tcp_sock *child_next;		    /* on the parent's syn or accept list */
+	bool on_accept_list;
+	uint32_t accept_len, syn_len, backlog;
+};
+
+/* Per-segment facts in skb->cb, for received segments and for the write queue (TCP_SKB_CB). */
+struct tcp_skb_cb {
+	uint32_t seq, end_seq; /* end_seq = seq + data + SYN + FIN */
+	uint32_t ack_seq;
+	uint16_t window;
+	uint8_t flags;	      /* TCPF_* */
+	uint8_t sent;	      /* write queue: transmitted at least once */
+	uint8_t retrans;      /* write queue: retransmitted */
+	uint64_t sent_ns;     /* write queue: last transmission */
+	struct tcp_opts *opts; /* received: the parsed options (valid during input only) */
+};
+
+static inline struct tcp_skb_cb *TCP_SKB_CB(const struct sk_buff *skb)
+{
+	_Static_assert(sizeof(struct tcp_skb_cb) <= SKB_CB_SIZE, "tcp_skb_cb fits in skb->cb");
+	return (struct tcp_skb_cb *)(void *)skb->cb;
+}
+
+/* The stack's TCP tables. */
+struct tcp_table {
+	struct tcp_sock **ehash; /* by 4-tuple: SYN-SENT onwards */
+	uint32_t ehash_mask;
+	struct tcp_sock **lhash; /* listeners, by local port */
+	struct tcp_sock **bhash; /* sockets owning a local port (bind, connect), by port */
+	uint32_t lhash_mask;
+	uint32_t count;		 /* sockets allocated */
+	uint8_t isn_key[16];	 /* RFC 6528 secret */
+	uint8_t hash_key[16];	 /* hash-table seed */
+};
+
+/* tcp.c (tcp_init, tcp_destroy, tcp_v4_rcv and tcp_v4_err are in core.h) */
+struct tcp_sock *tcp_sock_new(struct us_stack *st);
+void tcp_set_state(struct tcp_sock *tp, enum tcp_state state);
+/* Connection gone: unhash, drop its queues and timers, report err to the user (0: none); freed
+ * now if the user has let go, else when it does. */
+void tcp_done(struct tcp_sock *tp, int err);
+struct tcp_sock *tcp_lookup_established(struct us_stack *st, uint32_t laddr, uint16_t lport,
+					uint32_t raddr, uint16_t rport);
+struct tcp_sock *tcp_lookup_listener(struct us_stack *st, uint32_t laddr, uint16_t lport);
+void tcp_hash(struct tcp_sock *tp);
+/* A listener's children: put a new one on the SYN list, move it to the accept list. */
+void tcp_child_add(struct tcp_sock *l, struct tcp_sock *c);
+bool tcp_child_established(struct tcp_sock *c);
+void tcp_unhash(struct tcp_sock *tp);
+uint32_t tcp_isn(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+const char *tcp_state_name(int state);
+
+/* tcp_output.c */
+/* Send what the windows allow, then an ACK if one is owed. */
+void tcp_output(struct tcp_sock *tp);
+void tcp_send_ack(struct tcp_sock *tp);
+/* Queue SYN (active open) or SYN-ACK (passive) on the write queue and send it. */
+int tcp_send_syn(struct tcp_sock *tp);
+/* Queue a FIN after the data. */
+void tcp_send_fin(struct tcp_sock *tp);
+/* A RST for a connection (abort). */
+void tcp_send_active_reset(struct tcp_sock *tp);
+/* A RST answering a segment with no connection (RFC 9293 §3.10.7.1); skb at the TCP payload. */
+void tcp_send_reset(struct us_stack *st, const struct sk_buff *skb);
+/* A probe that elicits an ACK (zero window, keepalive): sequence snd_una - 1, no data. */
+void tcp_send_probe(struct tcp_sock *tp);
+/* Go back to snd_una and resend (RTO) or resend the first unacked segment (fast retransmit). */
+void tcp_retransmit_head(struct tcp_sock *tp);
+uint32_t tcp_rcv_window(const struct tcp_sock *tp);
+uint32_t tcp_flight(const struct tcp_sock *tp);
+uint32_t tcp_now_ts(const struct tcp_sock *tp);
+/* The MSS to advertise and to use on this route. */
+uint16_t tcp_route_mss(struct us_stack *st, uint32_t raddr);
+
+/* tcp_timer.c */
+void tcp_timer_init(struct tcp_sock *tp);
+void tcp_timer_set(struct tcp_sock *tp, enum tcp_timer_id id, uint64_t when);
+void tcp_timer_clear(struct tcp_sock *tp, enum tcp_timer_id id);
+void tcp_timers_stop(struct tcp_sock *tp);
+void tcp_rearm_rto(struct tcp_sock *tp);
+void tcp_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us);
+
+/* tcp_cc.c */
+void tcp_cc_ack(struct tcp_sock *tp, uint32_t acked);
+void tcp_cc_enter_recovery(struct tcp_sock *tp);
+void tcp_cc_timeout(struct tcp_sock *tp);
+
+#endif

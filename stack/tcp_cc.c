@@ -1,0 +1,77 @@
+/*
+ * tcp_cc.c - congestion control (RFC 5681) behind an ops table, and NewReno, the default.
+ *
+ * The window is kept in bytes. Slow start grows it by up to one MSS per ACK (RFC 5681 §3.1, with
+ * RFC 3465's limit of one SMSS per ACK); congestion avoidance by about one MSS per window (the byte
+ * counting of RFC 5681 §3.1, eq. 3). A loss found by three duplicate ACKs enters fast recovery
+ * (§3.2); a retransmission timeout collapses the window to one segment (§3.1, eq. 4 and the loss
+ * window).
+ */
+#include "tcp.h"
+
+/* The initial window: RFC 6928's ten segments, as Linux. */
+#define TCP_INIT_CWND_SEGS 10
+
+static void newreno_init(struct tcp_sock *tp)
+{
+	tp->cwnd = TCP_INIT_CWND_SEGS * (uint32_t)tp->mss;
+	tp->ssthresh = UINT32_MAX; /* RFC 5681 §3.1: arbitrarily high */
+	tp->cwnd_cnt = 0;
+}
+
+static void newreno_on_ack(struct tcp_sock *tp, uint32_t acked)
+{
+	if (tp->cwnd < tp->ssthresh) {
+		/* slow start: cwnd += min(N, SMSS) */
+		tp->cwnd += acked < tp->mss ? acked : tp->mss;
+		return;
+	}
+	/* congestion avoidance: one SMSS per cwnd of bytes acknowledged */
+	tp->cwnd_cnt += acked;
+	if (tp->cwnd_cnt >= tp->cwnd) {
+		tp->cwnd_cnt -= tp->cwnd;
+		tp->cwnd += tp->mss;
+	}
+}
+
+static uint32_t newreno_ssthresh(struct tcp_sock *tp)
+{
+	/* RFC 5681 eq. 4: max(FlightSize / 2, 2 * SMSS) */
+	uint32_t half = tcp_flight(tp) / 2;
+
+	return half > 2u * tp->mss ? half : 2u * tp->mss;
+}
+
+const struct tcp_cc_ops tcp_newreno = {
+	.name = "newreno",
+	.init = newreno_init,
+	.on_ack = newreno_on_ack,
+	.ssthresh = newreno_ssthresh,
+};
+
+void tcp_cc_ack(struct tcp_sock *tp, uint32_t acked)
+{
+	tp->cc->on_ack(tp, acked);
+	/* never more than the send buffer can fill, nor beyond what fits in 32 bits */
+	if (tp->cwnd > (1u << 30))
+		tp->cwnd = 1u << 30;
+}
+
+void tcp_cc_enter_recovery(struct tcp_sock *tp)
+{
+	/* RFC 5681 §3.2 steps 2-3: ssthresh, then cwnd = ssthresh + 3*SMSS for the three dup ACKs */
+	tp->ssthresh = tp->cc->ssthresh(tp);
+	tp->cwnd = tp->ssthresh + 3u * tp->mss;
+	tp->recover = tp->snd_max;
+	tp->flags |= TF_IN_RECOVERY;
+}
+
+void tcp_cc_timeout(struct tcp_sock *tp)
+{
+	/* RFC 5681 §3.1: ssthresh as eq. 4, cwnd to the loss window of one segment */
+	tp->ssthresh = tp->cc->ssthresh(tp);
+	tp->cwnd = tp->mss;
+	tp->cwnd_cnt = 0;
+	tp->dupacks = 0;
+	tp->flags &= (uint16_t)~TF_IN_RECOVERY;
+}

@@ -1,0 +1,417 @@
+/*
+ * tcp_output.c - sending: segments from the write queue as the peer's window and the congestion
+ * window allow, with Nagle and sender-side silly window avoidance; the header and its options; the
+ * window we advertise; ACKs, resets and probes.
+ *
+ * The write queue holds every byte from SND.UNA on, each skb one segment's payload (SYN and FIN are
+ * zero-length skbs that occupy a sequence number). A segment's first transmission is a clone whose
+ * headers go in the shared headroom; a retransmission is a copy, so a clone still waiting in a device
+ * queue is never written under.
+ */
+#include "tcp.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "checksum.h"
+#include "wire/ipv4.h"
+
+uint32_t tcp_now_ts(const struct tcp_sock *tp)
+{
+	/* RFC 7323 §5.4: a clock of about a millisecond, with a random offset per connection */
+	return (uint32_t)(tp->st->now / US_NSEC_PER_MSEC) + tp->ts_offset;
+}
+
+uint16_t tcp_route_mss(struct us_stack *st, uint32_t raddr)
+{
+	struct rt_result rt;
+	uint32_t mtu;
+
+	if (route_lookup(st, raddr, &rt) < 0)
+		return 536;
+	mtu = ip_pmtu_get(st, raddr, rt.iface->dev->mtu);
+	return mtu > 40 + 536 ? (uint16_t)(mtu > 65535 ? 65535 - 40 : mtu - 40) : 536;
+}
+
+uint32_t tcp_rcv_window(const struct tcp_sock *tp)
+{
+	uint64_t used = tp->rcv_q.bytes + tp->ofo_q.bytes;
+
+	return used >= tp->rcvbuf ? 0 : (uint32_t)(tp->rcvbuf - used);
+}
+
+uint32_t tcp_flight(const struct tcp_sock *tp)
+{
+	return tp->snd_nxt - tp->snd_una;
+}
+
+/* The window to advertise now, unscaled: never shrinking the right edge already offered (RFC 9293
+ * §3.8.6.2.2), and moving it only by at least min(buffer/2, MSS) (receiver SWS avoidance, RFC 1122
+ * §4.2.3.3). */
+static uint32_t tcp_select_window(struct tcp_sock *tp)
+{
+	uint32_t wnd = tcp_rcv_window(tp);
+	uint32_t offered = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+	uint32_t step = tp->rcvbuf / 2 < tp->rcv_mss ? tp->rcvbuf / 2 : tp->rcv_mss;
+	uint32_t max = 65535u << tp->rcv_wscale;
+
+	if (wnd < offered)
+		wnd = offered;
+	else if (wnd - offered < step && offered)
+		wnd = offered;
+	if (wnd > max)
+		wnd = max;
+	if (tp->rcv_wscale) {
+		/* what the scaled field can say: rounded down, but never below the edge offered */
+		uint32_t gran = 1u << tp->rcv_wscale, down = wnd & ~(gran - 1);
+		wnd = down >= offered ? down : (offered + gran - 1) & ~(gran - 1);
+	}
+	return wnd;
+}
+
+/* Write the options for a segment with these flags; returns their length (a multiple of 4). */
+static uint32_t tcp_options(struct tcp_sock *tp, uint8_t flags, uint8_t *o)
+{
+	uint32_t n = 0;
+
+	if (flags & TCPF_SYN) {
+		/* MSS (RFC 9293 §3.7.1), then as Linux lays them out: SACK-permitted + timestamps,
+		 * NOP + window scale */
+		o[n++] = TCPOPT_MSS;
+		o[n++] = TCPOLEN_MSS;
+		put_be16(o + n, tp->rcv_mss);
+		n += 2;
+		if (tp->sack_ok || tp->state == TCP_SYN_SENT) {
+			o[n++] = TCPOPT_SACK_PERM;
+			o[n++] = TCPOLEN_SACK_PERM;
+		} else {
+			o[n++] = TCPOPT_NOP;
+			o[n++] = TCPOPT_NOP;
+		}
+		if (tp->ts_ok || tp->state == TCP_SYN_SENT) {
+			o[n++] = TCPOPT_TIMESTAMP;
+			o[n++] = TCPOLEN_TIMESTAMP;
+			put_be32(o + n, tcp_now_ts(tp));
+			put_be32(o + n + 4, (flags & TCPF_ACK) ? tp->ts_recent : 0);
+			n += 8;
+		}
+		if (tp->wscale_ok || tp->state == TCP_SYN_SENT) {
+			o[n++] = TCPOPT_NOP;
+			o[n++] = TCPOPT_WINDOW;
+			o[n++] = TCPOLEN_WINDOW;
+			o[n++] = tp->rcv_wscale;
+		}
+		/* a SYN-ACK without timestamps: keep the length a multiple of 4 */
+		while (n & 3)
+			o[n++] = TCPOPT_NOP;
+		return n;
+	}
+	if (tp->ts_ok) {
+		o[n++] = TCPOPT_NOP;
+		o[n++] = TCPOPT_NOP;
+		o[n++] = TCPOPT_TIMESTAMP;
+		o[n++] = TCPOLEN_TIMESTAMP;
+		put_be32(o + n, tcp_now_ts(tp));
+		put_be32(o + n + 4, tp->ts_recent);
+		n += 8;
+	}
+	return n;
+}
+
+/* Put the TCP header on skb (data at the payload) and hand it to IP. Consumes skb. */
+static int tcp_emit(struct tcp_sock *tp, struct sk_buff *skb, uint32_t seq, uint8_t flags)
+{
+	struct us_stack *st = tp->st;
+	struct ip_out o = { .saddr = tp->laddr, .daddr = tp->raddr, .proto = IP_PROTO_TCP, .df = true };
+	uint8_t opts[40];
+	uint32_t olen = tcp_options(tp, flags, opts), hlen = TCP_HDR_MIN + olen, wnd;
+	uint8_t *h = skb_push(skb, hlen);
+
+	if (!h) {
+		skb_free(skb);
+		return -EINVAL;
+	}
+	if (flags & TCPF_RST) {
+		wnd = 0;
+	} else {
+		wnd = tcp_select_window(tp);
+		if (flags & TCPF_SYN)
+			wnd = wnd > 65535 ? 65535 : wnd; /* RFC 7323 §2.2: a SYN's window is not scaled */
+		if (flags & TCPF_ACK)
+			tp->rcv_adv = tp->rcv_nxt + wnd; /* the right edge we now offer */
+	}
+	put_be16(h, tp->lport);
+	put_be16(h + 2, tp->rport);
+	put_be32(h + 4, seq);
+	put_be32(h + 8, (flags & TCPF_ACK) ? tp->rcv_nxt : 0);
+	h[12] = (uint8_t)((hlen / 4) << 4);
+	h[13] = flags;
+	put_be16(h + 14, (uint16_t)((flags & TCPF_SYN) ? wnd : wnd >> tp->rcv_wscale));
+	put_be16(h + 16, 0);
+	put_be16(h + 18, 0);
+	memcpy(h + TCP_HDR_MIN, opts, olen);
+	put_be16(h + 16, csum_fold(csum_partial(skb->data, skb->len,
+						csum_pseudo(tp->laddr, tp->raddr, IP_PROTO_TCP, skb->len))));
+	skb_reset_transport_header(skb);
+	if (flags & TCPF_ACK) {
+		/* any segment carrying an ACK settles what was owed */
+		tp->flags &= (uint16_t)~TF_ACK_NOW;
+		tp->delack_segs = 0;
+		tcp_timer_clear(tp, TCP_T_DELACK);
+	}
+	TCP_INC(st, OutSegs);
+	if (flags & TCPF_RST)
+		TCP_INC(st, OutRsts);
+	return ip_output(st, skb, &o);
+}
+
+/* A segment with no payload. */
+static int tcp_emit_ctl(struct tcp_sock *tp, uint32_t seq, uint8_t flags)
+{
+	struct sk_buff *skb = skb_alloc(tp->st->pool, SKB_MAX_HEADER);
+
+	if (!skb)
+		return -ENOBUFS;
+	skb_reserve(skb, SKB_MAX_HEADER);
+	return tcp_emit(tp, skb, seq, flags);
+}
+
+/* Send one write-queue skb: a clone the first time, a copy after. */
+static int tcp_transmit_skb(struct tcp_sock *tp, struct sk_buff *skb)
+{
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	struct sk_buff *n = cb->sent ? skb_copy(skb) : skb_clone(skb);
+	uint8_t flags = cb->flags;
+
+	if (!n)
+		return -ENOBUFS;
+	if (tp->state != TCP_SYN_SENT)
+		flags |= TCPF_ACK;
+	if (cb->sent) {
+		cb->retrans = 1;
+		TCP_INC(tp->st, RetransSegs);
+		tp->total_retrans++;
+	} else if (!tp->ts_ok && !(tp->flags & TF_RTT_TIMING) && !(cb->flags & TCPF_SYN)) {
+		/* time this segment (Karn's rule: never a retransmitted one) */
+		tp->flags |= TF_RTT_TIMING;
+		tp->rtt_seq = cb->seq;
+		tp->rtt_start_ns = tp->st->now;
+	}
+	cb->sent = 1;
+	cb->sent_ns = tp->st->now;
+	if (cb->flags & TCPF_SYN)
+		/* Karn also for the SYN: no sample from a retransmitted one */
+		tp->flags &= (uint16_t)~TF_RTT_TIMING;
+	return tcp_emit(tp, n, cb->seq, flags);
+}
+
+/* Split an unsent skb so that its first part holds len bytes. */
+static int tcp_fragment(struct tcp_sock *tp, struct sk_buff *skb, uint32_t len)
+{
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint32_t rest = skb->len - len;
+	struct sk_buff *n = skb_alloc(tp->st->pool, SKB_MAX_HEADER + tp->mss);
+
+	if (!n)
+		return -ENOBUFS;
+	skb_reserve(n, SKB_MAX_HEADER);
+	skb_put_data(n, skb->data + len, rest);
+	*TCP_SKB_CB(n) = *cb;
+	TCP_SKB_CB(n)->seq = cb->seq + len;
+	cb->end_seq = cb->seq + len;
+	skb_trim(skb, len);
+	/* the queue's byte count does not change: the bytes moved from one skb to the next */
+	tp->write_q.bytes -= rest;
+	skb_queue_insert_after(&tp->write_q, skb, n);
+	return 0;
+}
+
+void tcp_output(struct tcp_sock *tp)
+{
+	struct sk_buff *skb;
+	bool sent = false;
+
+	if (tp->state == TCP_CLOSED || tp->state == TCP_LISTEN)
+		return;
+	while ((skb = tp->send_head) != NULL) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+		uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
+		uint32_t flight = tcp_flight(tp);
+		uint32_t cwnd_room = tp->cwnd > flight ? tp->cwnd - flight : 0;
+
+		if (cb->flags & TCPF_SYN) {
+			/* the SYN waits for nothing */
+		} else if (tp->state < TCP_ESTABLISHED) {
+			break;
+		} else if (skb->len > 0) {
+			uint32_t fit = seq_gt(wnd_end, cb->seq) ? wnd_end - cb->seq : 0;
+			uint32_t can = fit < cwnd_room ? fit : cwnd_room;
+
+			if (flight == 0 && cwnd_room == 0)
+				can = fit; /* nothing in flight: at least one segment may go */
+			if (can < skb->len) {
+				/* RFC 1122 §4.2.3.4: send part of a segment only when it is at least half
+				 * the largest window the peer offered, or nothing is outstanding */
+				if (cb->sent || can == 0 ||
+				    (can < tp->max_snd_wnd / 2 && can < tp->mss && flight != 0) ||
+				    tcp_fragment(tp, skb, can) < 0)
+					break;
+			}
+			/* Nagle (RFC 9293 §3.7.4): a small segment waits while data is unacknowledged,
+			 * unless it is followed by more or by a FIN */
+			if (skb->len < tp->mss && !(tp->flags & TF_NODELAY) && flight != 0 && !cb->sent &&
+			    !skb->next)
+				break;
+		} else if (cb->flags & TCPF_FIN) {
+			/* the FIN occupies a sequence number but no window */
+		}
+		if (tcp_transmit_skb(tp, skb) < 0)
+			break;
+		sent = true;
+		if (seq_gt(cb->end_seq, tp->snd_nxt))
+			tp->snd_nxt = cb->end_seq;
+		if (seq_gt(tp->snd_nxt, tp->snd_max))
+			tp->snd_max = tp->snd_nxt;
+		tp->send_head = skb->next;
+		if (tp->deadline[TCP_T_RETRANS] == US_TIME_NEVER)
+			tcp_rearm_rto(tp);
+	}
+	if (!sent && (tp->flags & TF_ACK_NOW))
+		tcp_send_ack(tp);
+	/* RFC 9293 §3.8.6.1: a zero window with data waiting and nothing in flight is probed */
+	if (tp->send_head && tp->snd_wnd == 0 && tcp_flight(tp) == 0 &&
+	    tp->deadline[TCP_T_PERSIST] == US_TIME_NEVER && tp->state >= TCP_ESTABLISHED)
+		tcp_timer_set(tp, TCP_T_PERSIST, tp->st->now + (uint64_t)tp->rto_us * 1000);
+}
+
+void tcp_send_ack(struct tcp_sock *tp)
+{
+	if (tp->state == TCP_CLOSED || tp->state == TCP_LISTEN || tp->state == TCP_SYN_SENT)
+		return;
+	tcp_emit_ctl(tp, tp->snd_nxt, TCPF_ACK);
+}
+
+int tcp_send_syn(struct tcp_sock *tp)
+{
+	struct sk_buff *skb = skb_alloc(tp->st->pool, SKB_MAX_HEADER);
+	struct tcp_skb_cb *cb;
+
+	if (!skb)
+		return -ENOBUFS;
+	skb_reserve(skb, SKB_MAX_HEADER);
+	cb = TCP_SKB_CB(skb);
+	memset(cb, 0, sizeof(*cb));
+	cb->seq = tp->iss;
+	cb->end_seq = tp->iss + 1;
+	cb->flags = TCPF_SYN;
+	skb_queue_tail(&tp->write_q, skb);
+	tp->send_head = skb;
+	tp->snd_nxt = tp->iss;
+	tcp_output(tp);
+	return 0;
+}
+
+void tcp_send_fin(struct tcp_sock *tp)
+{
+	struct sk_buff *skb, *tail;
+	struct tcp_skb_cb *cb;
+
+	if (tp->flags & TF_FIN_QUEUED)
+		return;
+	switch (tp->state) {
+	case TCP_ESTABLISHED:
+	case TCP_SYN_RECEIVED:
+		tcp_set_state(tp, TCP_FIN_WAIT_1);
+		break;
+	case TCP_CLOSE_WAIT:
+		tcp_set_state(tp, TCP_LAST_ACK);
+		break;
+	default:
+		return;
+	}
+	tp->flags |= TF_FIN_QUEUED;
+	skb = skb_alloc(tp->st->pool, SKB_MAX_HEADER);
+	if (!skb)
+		return; /* the state moved; a FIN is not sent and the retransmit timer will end it */
+	skb_reserve(skb, SKB_MAX_HEADER);
+	cb = TCP_SKB_CB(skb);
+	memset(cb, 0, sizeof(*cb));
+	tail = skb_peek_tail(&tp->write_q);
+	cb->seq = tail ? TCP_SKB_CB(tail)->end_seq : tp->snd_nxt;
+	cb->end_seq = cb->seq + 1;
+	cb->flags = TCPF_FIN | TCPF_ACK;
+	skb_queue_tail(&tp->write_q, skb);
+	if (!tp->send_head)
+		tp->send_head = skb;
+	tcp_output(tp);
+}
+
+void tcp_send_active_reset(struct tcp_sock *tp)
+{
+	/* RFC 9293 §3.10.5: <SEQ=SND.NXT><CTL=RST>, with an ACK as Linux sends it */
+	if (tp->state == TCP_CLOSED || tp->state == TCP_LISTEN || tp->state == TCP_SYN_SENT)
+		return;
+	tcp_emit_ctl(tp, tp->snd_nxt, TCPF_RST | TCPF_ACK);
+}
+
+void tcp_send_probe(struct tcp_sock *tp)
+{
+	/* an old sequence number makes the peer answer with an ACK and its window (RFC 9293
+	 * §3.8.6.1, RFC 1122 §4.2.3.6) */
+	tcp_emit_ctl(tp, tp->snd_una - 1, TCPF_ACK);
+}
+
+void tcp_retransmit_head(struct tcp_sock *tp)
+{
+	/* go back to the oldest unacknowledged segment (RFC 6298 §5.4: retransmit the earliest) */
+	tp->send_head = skb_peek(&tp->write_q);
+	tp->snd_nxt = tp->snd_una;
+	tp->flags &= (uint16_t)~TF_RTT_TIMING;
+	tcp_timer_clear(tp, TCP_T_RETRANS);
+	tcp_output(tp);
+	if (tp->deadline[TCP_T_RETRANS] == US_TIME_NEVER)
+		tcp_rearm_rto(tp);
+}
+
+/* Answer a segment that belongs to no connection (RFC 9293 §3.10.7.1). skb: data at the payload,
+ * transport and network headers set; read only. */
+void tcp_send_reset(struct us_stack *st, const struct sk_buff *in)
+{
+	const uint8_t *ih = skb_network_header(in), *th = skb_transport_header(in);
+	struct tcp_skb_cb *icb = TCP_SKB_CB(in);
+	struct ip_out o = { .proto = IP_PROTO_TCP, .df = true };
+	struct sk_buff *skb;
+	uint8_t *h;
+	uint32_t seq, ack = 0;
+	uint8_t flags;
+
+	if (icb->flags & TCPF_RST)
+		return; /* never a reset in answer to a reset */
+	if (icb->flags & TCPF_ACK) {
+		seq = icb->ack_seq; /* <SEQ=SEG.ACK><CTL=RST> */
+		flags = TCPF_RST;
+	} else {
+		seq = 0; /* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+		ack = icb->end_seq;
+		flags = TCPF_RST | TCPF_ACK;
+	}
+	skb = skb_alloc(st->pool, SKB_MAX_HEADER);
+	if (!skb)
+		return;
+	skb_reserve(skb, SKB_MAX_HEADER);
+	h = skb_push(skb, TCP_HDR_MIN);
+	memset(h, 0, TCP_HDR_MIN);
+	put_be16(h, tcp_dport(th));
+	put_be16(h + 2, tcp_sport(th));
+	put_be32(h + 4, seq);
+	put_be32(h + 8, ack);
+	h[12] = (TCP_HDR_MIN / 4) << 4;
+	h[13] = flags;
+	o.saddr = ipv4_daddr(ih);
+	o.daddr = ipv4_saddr(ih);
+	put_be16(h + 16, csum_fold(csum_partial(h, TCP_HDR_MIN,
+						csum_pseudo(o.saddr, o.daddr, IP_PROTO_TCP, TCP_HDR_MIN))));
+	TCP_INC(st, OutSegs);
+	TCP_INC(st, OutRsts);
+	ip_output(st, skb, &o);
+}
