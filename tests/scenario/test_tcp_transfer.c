@@ -4,6 +4,7 @@
  * CLOSED, and the same transfers through a lossy, reordering, duplicating, corrupting wire.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "scenario.h"
@@ -220,6 +221,101 @@ START_TEST(test_tcp_faulty_wire)
 }
 END_TEST
 
+/* 1,000 connections at once: opened, each used for a request and an answer, closed from either
+ * side; every one reaches CLOSED (through TIME-WAIT where RFC 9293 §3.6 puts it) and nothing is left
+ * in any pool. */
+START_TEST(test_tcp_thousand_connections)
+{
+	enum { N = 1000 };
+	static struct us_tcp *cl[N], *sv[N];
+	/* room for every half-open connection at once (the default of 256 would make the rest
+	 * retry, as Linux's tcp_max_syn_backlog does) */
+	struct us_stack_config cfg = { .tcp_max_syn_backlog = 2 * N };
+	struct two t;
+	struct us_tcp *l;
+	uint8_t b[64];
+	int err, accepted = 0;
+
+	two_up(&t, NULL, &cfg);
+	l = us_tcp_open(t.a);
+	ck_assert_int_eq(us_tcp_bind(l, 0, 80), 0);
+	ck_assert_int_eq(us_tcp_listen(l, N), 0);
+	for (int i = 0; i < N; i++) {
+		cl[i] = us_tcp_open(t.b);
+		ck_assert_int_eq(us_tcp_connect(cl[i], A_IP, 80), -EINPROGRESS);
+	}
+	/* only 16 SYNs wait for the first ARP reply (arp_max_queued); the rest are sent again after
+	 * the initial RTO of 1 s (RFC 6298 §2.1) */
+	two_run(&t, 1500 * US_NSEC_PER_MSEC);
+	while (accepted < N && (sv[accepted] = us_tcp_accept(l, &err)) != NULL)
+		accepted++;
+	ck_assert_int_eq(accepted, N);
+	ck_assert_int_eq(us_stats_get(t.a, "Tcp", "CurrEstab"), N);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(us_tcp_send(cl[i], "ping", 4), 4);
+	two_run(&t, 50 * US_NSEC_PER_MSEC);
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(us_tcp_recv(sv[i], b, sizeof(b)), 4);
+		ck_assert_int_eq(us_tcp_send(sv[i], "pong", 4), 4);
+	}
+	two_run(&t, 50 * US_NSEC_PER_MSEC);
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(us_tcp_recv(cl[i], b, sizeof(b)), 4);
+		ck_assert_mem_eq(b, "pong", 4);
+		/* half close from the client side, half from the server side */
+		us_tcp_close(i % 2 ? cl[i] : sv[i]);
+	}
+	two_run(&t, 50 * US_NSEC_PER_MSEC);
+	for (int i = 0; i < N; i++) {
+		struct us_tcp *other = i % 2 ? sv[i] : cl[i];
+		ck_assert_int_eq(us_tcp_recv(other, b, sizeof(b)), 0);
+		us_tcp_close(other);
+	}
+	two_run(&t, 50 * US_NSEC_PER_MSEC);
+	ck_assert_int_eq(us_stats_get(t.a, "Tcp", "CurrEstab"), 0);
+	ck_assert_int_eq(us_stats_get(t.b, "Tcp", "CurrEstab"), 0);
+	/* the closing side of each pair waits 2 MSL in TIME-WAIT, then everything is gone */
+	two_run(&t, 61 * US_NSEC_PER_SEC);
+	ck_assert_int_eq(us_stats_get(t.a, "TcpExt", "TW") + us_stats_get(t.b, "TcpExt", "TW"), N);
+	us_tcp_close(l);
+	two_down(&t);
+}
+END_TEST
+
+/* 100 MB each way over a clean wire, then the same through the bad wire of test_tcp_faulty_wire,
+ * byte for byte (RFC 9293 §3.8 reliability). */
+START_TEST(test_tcp_100mb)
+{
+	struct netdev_fault_config fc = { .seed = 12, .drop = 0.02, .reorder = 0.02, .duplicate = 0.01,
+					  .corrupt = 0.001 };
+	struct two t;
+	struct conn c;
+	uint64_t clean, faulty;
+
+	two_up(&t, NULL, NULL);
+	connect_pair(&t, &c);
+	clean = transfer(&t, c.client, c.server, 100u << 20, 5, 3600 * US_NSEC_PER_SEC);
+	clean += transfer(&t, c.server, c.client, 100u << 20, 6, 3600 * US_NSEC_PER_SEC);
+	us_tcp_close(c.client);
+	us_tcp_close(c.server);
+	us_tcp_close(c.listener);
+	two_run(&t, 61 * US_NSEC_PER_SEC);
+	two_down(&t);
+
+	two_up(&t, &fc, NULL);
+	connect_pair(&t, &c);
+	faulty = transfer(&t, c.client, c.server, 100u << 20, 7, 36000 * US_NSEC_PER_SEC);
+	faulty += transfer(&t, c.server, c.client, 100u << 20, 8, 36000 * US_NSEC_PER_SEC);
+	printf("100 MB each way: %.1f s virtual on a clean wire, %.1f s through 2%% loss\n",
+	       (double)clean / 1e9, (double)faulty / 1e9);
+	us_tcp_close(c.client);
+	us_tcp_close(c.server);
+	us_tcp_close(c.listener);
+	two_run(&t, 121 * US_NSEC_PER_SEC);
+	two_down(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tcp_transfer");
@@ -230,6 +326,8 @@ int main(void)
 	tcase_add_test(tc, test_tcp_refused);
 	tcase_add_test(tc, test_tcp_abort);
 	tcase_add_test(tc, test_tcp_faulty_wire);
+	tcase_add_test(tc, test_tcp_thousand_connections);
+	tcase_add_test(tc, test_tcp_100mb);
 	suite_add_tcase(s, tc);
 	return test_run(s);
 }
