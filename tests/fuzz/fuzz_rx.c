@@ -4,8 +4,9 @@
  * The input is a sequence of records [delay: 1 byte][length: 2 bytes, big-endian][frame bytes]; each
  * frame is received after the virtual clock advanced delay milliseconds, so reassembly, ARP and the
  * ICMP rate limit see state build up across frames. The stack has an address, a permanent and an
- * unresolved neighbour, a UDP echo endpoint on port 7 and an ICMP echo endpoint. At the end the clock
- * runs 61 s so every timer fires, the stack is destroyed, and any skb left in use aborts the run.
+ * unresolved neighbour, a UDP echo endpoint on port 7, an ICMP echo endpoint, a TCP listener on port
+ * 80 whose connections echo, and a TCP connection being opened to the peer. At the end the clock runs
+ * 61 s so every timer fires, the stack is destroyed, and any skb left in use aborts the run.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,7 +20,8 @@ static const uint8_t st_mac[6] = { 2, 0, 0, 0, 0, 2 }, peer_mac[6] = { 2, 0, 0, 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct us_stack_config sc = { .seed = 1 };
+	/* a small established table: the harness makes a stack per input */
+	struct us_stack_config sc = { .seed = 1, .tcp_ehash_size = 256 };
 	struct netdev_pair_config pc = { 0 };
 	struct us_clock clock;
 	struct skb_pool *wire_pool = skb_pool_create(NULL);
@@ -27,6 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct netdev *dev, *wire;
 	struct us_udp *u;
 	struct us_ping *ping;
+	struct us_tcp *listener, *active, *conns[8];
+	int nconns = 0;
 	struct sk_buff *skb;
 	uint8_t buf[2048];
 	size_t off = 0;
@@ -50,6 +54,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ping = us_ping_open(st, 0x1234);
 	us_ping_send(ping, 0xc6120001u, 1, "x", 1, 0);
 	us_ping_send(ping, 0x08080808u, 2, "y", 1, 0); /* via the unresolved gateway */
+	listener = us_tcp_open(st);
+	us_tcp_bind(listener, 0, 80);
+	us_tcp_listen(listener, 4);
+	active = us_tcp_open(st);
+	us_tcp_connect(active, 0xc6120001u, 5555);
 
 	while (off + 3 <= size) {
 		uint32_t delay = data[off], len = (uint32_t)(data[off + 1] << 8 | data[off + 2]);
@@ -72,8 +81,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			us_udp_sendto(u, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf), from, port);
 		{
 			struct us_ping_reply r;
+			struct us_tcp *c;
+			int err;
 			while (us_ping_recv(ping, &r, buf, sizeof(buf)) == 0)
 				;
+			while (nconns < 8 && (c = us_tcp_accept(listener, &err)) != NULL)
+				conns[nconns++] = c;
+			for (int i = 0; i < nconns; i++)
+				while ((n = us_tcp_recv(conns[i], buf, sizeof(buf))) > 0)
+					us_tcp_send(conns[i], buf, (size_t)n);
+			while ((n = us_tcp_recv(active, buf, sizeof(buf))) > 0)
+				;
+			us_tcp_send(active, "hello", 5);
 		}
 		/* drain what the stack sent so the wire never fills */
 		netdev_poll(wire, 1024);
@@ -81,6 +100,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			skb_free(skb);
 	}
 	for (int i = 0; i < 61; i++) {
+		us_clock_advance(&clock, US_NSEC_PER_SEC);
+		us_stack_poll(st);
+		netdev_poll(wire, 1024);
+		while (netdev_rx_burst(wire, &skb, 1) == 1)
+			skb_free(skb);
+	}
+	for (int i = 0; i < nconns; i++)
+		us_tcp_close(conns[i]);
+	us_tcp_close(active);
+	us_tcp_close(listener);
+	for (int i = 0; i < 121; i++) {
 		us_clock_advance(&clock, US_NSEC_PER_SEC);
 		us_stack_poll(st);
 		netdev_poll(wire, 1024);
