@@ -583,7 +583,6 @@ int us_tcp_recv(struct us_tcp *t, void *buf, size_t len)
 	struct tcp_sock *tp = TP(t);
 	uint8_t *p = buf;
 	size_t done = 0;
-	uint32_t before = tcp_rcv_window(tp);
 	struct sk_buff *skb;
 
 	if (tp->state == TCP_LISTEN)
@@ -602,11 +601,17 @@ int us_tcp_recv(struct us_tcp *t, void *buf, size_t len)
 		}
 	}
 	if (done) {
-		/* RFC 1122 §4.2.3.3: announce the window once it has opened by an MSS or half the buffer */
-		uint32_t after = tcp_rcv_window(tp);
-		if (tp->state >= TCP_ESTABLISHED && after - before >= tp->rcv_mss &&
-		    (before < tp->rcv_mss || after - before >= tp->rcvbuf / 2 ||
-		     tp->rcv_adv - tp->rcv_nxt < tp->rcvbuf / 2)) {
+		/* RFC 1122 §4.2.3.3: announce the window once its right edge can move by
+		 * min(RCV.BUFF / 2, MSS) past the edge already offered. Measured against what was
+		 * offered (capped by what the field can say), not against this read alone: else an
+		 * unchanged window is re-sent as a duplicate ACK, and many small reads never update. */
+		uint32_t after = tcp_rcv_window(tp), max = 65535u << tp->rcv_wscale;
+		uint32_t offered = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+		uint32_t step = tp->rcvbuf / 2 < tp->rcv_mss ? tp->rcvbuf / 2 : tp->rcv_mss;
+
+		if (after > max)
+			after = max;
+		if (tp->state >= TCP_ESTABLISHED && after > offered && after - offered >= step) {
 			tp->st->now = us_clock_now(tp->st->clock);
 			tcp_send_ack(tp);
 		}

@@ -209,6 +209,8 @@ void tcp_send_reset(struct us_stack *st, const struct sk_buff *skb);
 void tcp_send_probe(struct tcp_sock *tp);
 /* Go back to snd_una and resend (RTO) or resend the first unacked segment (fast retransmit). */
 void tcp_retransmit_head(struct tcp_sock *tp);
+/* Resend one already-sent write-queue segment, and nothing else. */
+int tcp_retransmit_skb(struct tcp_sock *tp, struct sk_buff *skb);
 uint32_t tcp_rcv_window(const struct tcp_sock *tp);
 uint32_t tcp_flight(const struct tcp_sock *tp);
 uint32_t tcp_now_ts(const struct tcp_sock *tp);

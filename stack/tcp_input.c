@@ -302,17 +302,9 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 				tp->cwnd = tp->cwnd > acked ? tp->cwnd - acked : tp->mss;
 				if (acked >= tp->mss)
 					tp->cwnd += tp->mss;
-				if (head && TCP_SKB_CB(head)->sent) {
-					struct sk_buff *save = tp->send_head;
-					uint32_t nxt = tp->snd_nxt;
-					tp->send_head = head;
-					tp->snd_nxt = TCP_SKB_CB(head)->seq;
-					tcp_output(tp);
-					if (seq_gt(nxt, tp->snd_nxt)) {
-						tp->snd_nxt = nxt;
-						tp->send_head = save;
-					}
-				}
+				/* RFC 6582 §3.2 step 4: resend the first unacknowledged segment only */
+				if (head && TCP_SKB_CB(head)->sent)
+					tcp_retransmit_skb(tp, head);
 			}
 		} else {
 			tcp_cc_ack(tp, acked);
@@ -329,18 +321,10 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 			struct sk_buff *head = skb_peek(&tp->write_q);
 			TCPX_INC(st, TCPFastRetrans);
 			tcp_cc_enter_recovery(tp);
-			if (head && TCP_SKB_CB(head)->sent) {
-				/* fast retransmit the first unacknowledged segment */
-				struct sk_buff *save = tp->send_head;
-				uint32_t nxt = tp->snd_nxt;
-				tp->send_head = head;
-				tp->snd_nxt = TCP_SKB_CB(head)->seq;
-				tcp_output(tp);
-				if (seq_gt(nxt, tp->snd_nxt)) {
-					tp->snd_nxt = nxt;
-					tp->send_head = save;
-				}
-			}
+			/* RFC 5681 §3.2 step 3: retransmit the lost segment, only it; going through
+			 * tcp_output from SND.UNA would resend the whole flight the window allows */
+			if (head && TCP_SKB_CB(head)->sent)
+				tcp_retransmit_skb(tp, head);
 		} else if (tp->dupacks > 3 && (tp->flags & TF_IN_RECOVERY)) {
 			tp->cwnd += tp->mss; /* RFC 5681 §3.2 step 4: inflate */
 		}
@@ -438,7 +422,9 @@ static void tcp_ofo_drain(struct tcp_sock *tp)
 
 	while ((skb = skb_peek(&tp->ofo_q)) != NULL && seq_leq(TCP_SKB_CB(skb)->seq, tp->rcv_nxt)) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-		uint32_t data_end = cb->end_seq - ((cb->flags & TCPF_FIN) ? 1 : 0);
+		/* read before the skb may be freed below: its cb goes with it */
+		bool fin = cb->flags & TCPF_FIN;
+		uint32_t data_end = cb->end_seq - (fin ? 1 : 0);
 
 		skb_unlink(&tp->ofo_q, skb);
 		if (seq_gt(data_end, tp->rcv_nxt)) {
@@ -449,7 +435,8 @@ static void tcp_ofo_drain(struct tcp_sock *tp)
 		} else {
 			skb_free(skb);
 		}
-		if ((cb->flags & TCPF_FIN) && tp->rcv_nxt == cb->end_seq - 1)
+		/* RFC 9293 §3.10.7.4 eighth step: the FIN once all before it is in */
+		if (fin && tp->rcv_nxt == data_end)
 			tcp_fin(tp);
 	}
 }

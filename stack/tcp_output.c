@@ -81,14 +81,22 @@ static uint32_t tcp_options(struct tcp_sock *tp, uint8_t flags, uint8_t *o)
 		o[n++] = TCPOLEN_MSS;
 		put_be16(o + n, tp->rcv_mss);
 		n += 2;
-		if (tp->sack_ok || tp->state == TCP_SYN_SENT) {
+		bool sack = tp->sack_ok || tp->state == TCP_SYN_SENT;
+		bool ts = tp->ts_ok || tp->state == TCP_SYN_SENT;
+
+		if (sack && ts) {
 			o[n++] = TCPOPT_SACK_PERM;
 			o[n++] = TCPOLEN_SACK_PERM;
-		} else {
+		} else if (sack) {
+			o[n++] = TCPOPT_NOP;
+			o[n++] = TCPOPT_NOP;
+			o[n++] = TCPOPT_SACK_PERM;
+			o[n++] = TCPOLEN_SACK_PERM;
+		} else if (ts) {
 			o[n++] = TCPOPT_NOP;
 			o[n++] = TCPOPT_NOP;
 		}
-		if (tp->ts_ok || tp->state == TCP_SYN_SENT) {
+		if (ts) {
 			o[n++] = TCPOPT_TIMESTAMP;
 			o[n++] = TCPOLEN_TIMESTAMP;
 			put_be32(o + n, tcp_now_ts(tp));
@@ -101,7 +109,7 @@ static uint32_t tcp_options(struct tcp_sock *tp, uint8_t flags, uint8_t *o)
 			o[n++] = TCPOLEN_WINDOW;
 			o[n++] = tp->rcv_wscale;
 		}
-		/* a SYN-ACK without timestamps: keep the length a multiple of 4 */
+		/* every layout above is a multiple of 4 already; stay safe if one changes */
 		while (n & 3)
 			o[n++] = TCPOPT_NOP;
 		return n;
@@ -191,6 +199,8 @@ static int tcp_transmit_skb(struct tcp_sock *tp, struct sk_buff *skb)
 		cb->retrans = 1;
 		TCP_INC(tp->st, RetransSegs);
 		tp->total_retrans++;
+		/* Karn (RFC 6298 §3): an ACK after a retransmission is ambiguous; stop timing */
+		tp->flags &= (uint16_t)~TF_RTT_TIMING;
 	} else if (!tp->ts_ok && !(tp->flags & TF_RTT_TIMING) && !(cb->flags & TCPF_SYN)) {
 		/* time this segment (Karn's rule: never a retransmitted one) */
 		tp->flags |= TF_RTT_TIMING;
@@ -203,6 +213,13 @@ static int tcp_transmit_skb(struct tcp_sock *tp, struct sk_buff *skb)
 		/* Karn also for the SYN: no sample from a retransmitted one */
 		tp->flags &= (uint16_t)~TF_RTT_TIMING;
 	return tcp_emit(tp, n, cb->seq, flags);
+}
+
+/* Resend one segment already sent (fast retransmit, RFC 5681 §3.2 step 3; a NewReno partial ACK,
+ * RFC 6582 §3.2 step 4) without moving SND.NXT: only that segment goes, not the rest of the flight. */
+int tcp_retransmit_skb(struct tcp_sock *tp, struct sk_buff *skb)
+{
+	return tcp_transmit_skb(tp, skb);
 }
 
 /* Split an unsent skb so that its first part holds len bytes. */

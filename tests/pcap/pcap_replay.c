@@ -3,11 +3,12 @@
  * from the input capture, writing what it sends to an output capture and its counters to a file.
  *
  *   pcap_replay --in IN.pcap --out OUT.pcap [--stats FILE] [--addr A/LEN] [--mac MAC]
- *               [--neigh ADDR=MAC]... [--udp-echo PORT]... [--linger SECONDS]
+ *               [--neigh ADDR=MAC]... [--udp-echo PORT]... [--tcp-listen PORT]... [--linger SECONDS]
  *
  * Each input frame is received when the virtual clock reaches its offset from the first frame; the
  * clock then runs on for --linger seconds (default 1) so that timers fire (ARP retries, reassembly
- * timeouts). --udp-echo PORT binds a UDP endpoint that echoes what it receives.
+ * timeouts). --udp-echo PORT binds a UDP endpoint that echoes what it receives; --tcp-listen PORT
+ * listens on a TCP port and accepts what arrives (the connections only read).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -39,13 +40,16 @@ int main(int argc, char **argv)
 		{ "stats", required_argument, NULL, 's' },  { "addr", required_argument, NULL, 'a' },
 		{ "mac", required_argument, NULL, 'm' },    { "neigh", required_argument, NULL, 'n' },
 		{ "udp-echo", required_argument, NULL, 'u' }, { "linger", required_argument, NULL, 'l' },
+		{ "tcp-listen", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct netdev_pcap_config pc = { .timing = NETDEV_PCAP_TIMED };
 	struct us_stack_config sc = { .seed = 1 };
 	const char *stats_path = NULL, *addr_s = "198.18.0.2/24", *mac_s = "02:00:00:00:00:02";
 	const char *neigh[16];
-	long echo_ports[MAX_ECHO];
+	long echo_ports[MAX_ECHO], tcp_ports[MAX_ECHO];
+	struct us_tcp *listeners[MAX_ECHO];
+	int n_tcp = 0;
 	int n_neigh = 0, n_echo = 0, c, ifindex;
 	double linger = 1;
 	struct us_udp *echo[MAX_ECHO];
@@ -66,6 +70,7 @@ int main(int argc, char **argv)
 		case 'n': if (n_neigh < 16) neigh[n_neigh++] = optarg; break;
 		case 'u': if (n_echo < MAX_ECHO) echo_ports[n_echo++] = atol(optarg); break;
 		case 'l': linger = atof(optarg); break;
+		case 'T': if (n_tcp < MAX_ECHO) tcp_ports[n_tcp++] = atol(optarg); break;
 		default: fprintf(stderr, "pcap_replay: bad option\n"); return 2;
 		}
 	}
@@ -115,6 +120,14 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	for (int i = 0; i < n_tcp; i++) {
+		listeners[i] = us_tcp_open(st);
+		if (us_tcp_bind(listeners[i], 0, (uint16_t)tcp_ports[i]) != 0 ||
+		    us_tcp_listen(listeners[i], 16) != 0) {
+			fprintf(stderr, "pcap_replay: cannot listen on TCP port %ld\n", tcp_ports[i]);
+			return 1;
+		}
+	}
 	us_stack_poll(st);
 	/* replay: jump the clock to each frame's time (or an earlier timer), poll */
 	while (netdev_pcap_next_time(dev, &t) == 0) {
@@ -148,6 +161,8 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < n_echo; i++)
 		us_udp_close(echo[i]);
+	for (int i = 0; i < n_tcp; i++)
+		us_tcp_close(listeners[i]);
 	if (us_stack_destroy(st) != 0) {
 		fprintf(stderr, "pcap_replay: skbs leaked\n");
 		return 1;
