@@ -245,6 +245,49 @@ static uint32_t tcp_clean_acked(struct tcp_sock *tp, uint32_t ack)
 	return freed;
 }
 
+/* SEG.ACK acknowledges new data: free it, take an RTT sample, grow the window (or move through
+ * recovery), restart the retransmission timer (the fifth step's "SND.UNA < SEG.ACK =< SND.NXT"). */
+static void tcp_ack_new(struct tcp_sock *tp, uint32_t ack, const struct tcp_opts *o)
+{
+	struct us_stack *st = tp->st;
+	uint32_t acked = ack - tp->snd_una;
+
+	tcp_clean_acked(tp, ack);
+	/* RTT: from the echoed timestamp (RFC 7323 §4.1), else the timed segment (Karn) */
+	if (tp->ts_ok && o && o->ts_ok && o->tsecr)
+		tcp_rtt_sample(tp, (tcp_now_ts(tp) - o->tsecr) * 1000u);
+	else if ((tp->flags & TF_RTT_TIMING) && seq_gt(ack, tp->rtt_seq)) {
+		tp->flags &= (uint16_t)~TF_RTT_TIMING;
+		tcp_rtt_sample(tp, (uint32_t)((st->now - tp->rtt_start_ns) / 1000));
+	}
+	tp->snd_una = ack;
+	if (seq_lt(tp->snd_nxt, ack))
+		tp->snd_nxt = ack;
+	tp->retries = 0;
+	if (tp->flags & TF_IN_RECOVERY) {
+		if (seq_geq(ack, tp->recover)) {
+			/* RFC 6582 §3.2 step 3, full ACK: deflate */
+			uint32_t fl = tcp_flight(tp) + tp->mss;
+			tp->cwnd = tp->ssthresh < fl ? tp->ssthresh : fl;
+			tp->flags &= (uint16_t)~TF_IN_RECOVERY;
+		} else {
+			/* partial ACK: resend the next hole, deflate by what was acked */
+			struct sk_buff *head = skb_peek(&tp->write_q);
+			tp->cwnd = tp->cwnd > acked ? tp->cwnd - acked : tp->mss;
+			if (acked >= tp->mss)
+				tp->cwnd += tp->mss;
+			/* RFC 6582 §3.2 step 4: resend the first unacknowledged segment only */
+			if (head && TCP_SKB_CB(head)->sent)
+				tcp_retransmit_skb(tp, head);
+		}
+	} else {
+		tcp_cc_ack(tp, acked);
+	}
+	tp->dupacks = 0;
+	tcp_timer_clear(tp, TCP_T_RETRANS);
+	tcp_rearm_rto(tp); /* RFC 6298 §5.2, 5.3 */
+}
+
 /* Fifth step: the ACK field. Returns false when the segment is to be dropped (tp may be gone:
  * *gone says so). */
 static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
@@ -276,42 +319,7 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 		return false;
 	}
 	if (seq_gt(ack, tp->snd_una)) {
-		uint32_t acked = ack - tp->snd_una;
-
-		tcp_clean_acked(tp, ack);
-		/* RTT: from the echoed timestamp (RFC 7323 §4.1), else the timed segment (Karn) */
-		if (tp->ts_ok && o && o->ts_ok && o->tsecr)
-			tcp_rtt_sample(tp, (tcp_now_ts(tp) - o->tsecr) * 1000u);
-		else if ((tp->flags & TF_RTT_TIMING) && seq_gt(ack, tp->rtt_seq)) {
-			tp->flags &= (uint16_t)~TF_RTT_TIMING;
-			tcp_rtt_sample(tp, (uint32_t)((st->now - tp->rtt_start_ns) / 1000));
-		}
-		tp->snd_una = ack;
-		if (seq_lt(tp->snd_nxt, ack))
-			tp->snd_nxt = ack;
-		tp->retries = 0;
-		if (tp->flags & TF_IN_RECOVERY) {
-			if (seq_geq(ack, tp->recover)) {
-				/* RFC 6582 §3.2 step 3, full ACK: deflate */
-				uint32_t fl = tcp_flight(tp) + tp->mss;
-				tp->cwnd = tp->ssthresh < fl ? tp->ssthresh : fl;
-				tp->flags &= (uint16_t)~TF_IN_RECOVERY;
-			} else {
-				/* partial ACK: resend the next hole, deflate by what was acked */
-				struct sk_buff *head = skb_peek(&tp->write_q);
-				tp->cwnd = tp->cwnd > acked ? tp->cwnd - acked : tp->mss;
-				if (acked >= tp->mss)
-					tp->cwnd += tp->mss;
-				/* RFC 6582 §3.2 step 4: resend the first unacknowledged segment only */
-				if (head && TCP_SKB_CB(head)->sent)
-					tcp_retransmit_skb(tp, head);
-			}
-		} else {
-			tcp_cc_ack(tp, acked);
-		}
-		tp->dupacks = 0;
-		tcp_timer_clear(tp, TCP_T_RETRANS);
-		tcp_rearm_rto(tp); /* RFC 6298 §5.2, 5.3 */
+		tcp_ack_new(tp, ack, o);
 	} else if (ack == tp->snd_una && skb->len == 0 && !(cb->flags & (TCPF_SYN | TCPF_FIN)) &&
 		   wnd == tp->snd_wnd && tp->snd_max != tp->snd_una) {
 		/* RFC 5681 §2 duplicate ACK */
@@ -441,6 +449,17 @@ static void tcp_ofo_drain(struct tcp_sock *tp)
 	}
 }
 
+/* RFC 1122 §4.2.3.2: an ACK for at least every second full-sized segment, else a delayed one. */
+static void tcp_schedule_ack(struct tcp_sock *tp, uint32_t len)
+{
+	if (len >= tp->mss)
+		tp->delack_segs++;
+	if (tp->delack_segs >= 2)
+		tp->flags |= TF_ACK_NOW;
+	else if (tp->deadline[TCP_T_DELACK] == US_TIME_NEVER)
+		tcp_timer_set(tp, TCP_T_DELACK, tp->st->now + tp->st->cfg.tcp_delack_ns);
+}
+
 /* Seventh step: the segment text. Consumes skb. */
 static void tcp_data_queue(struct tcp_sock *tp, struct sk_buff *skb)
 {
@@ -490,13 +509,7 @@ static void tcp_data_queue(struct tcp_sock *tp, struct sk_buff *skb)
 		tp->flags |= TF_ACK_NOW; /* RFC 5681 §4.2: ACK at once when filling a hole */
 		return;
 	}
-	/* RFC 1122 §4.2.3.2: an ACK for at least every second full-sized segment, else delayed */
-	if (skb->len >= tp->mss)
-		tp->delack_segs++;
-	if (tp->delack_segs >= 2)
-		tp->flags |= TF_ACK_NOW;
-	else if (tp->deadline[TCP_T_DELACK] == US_TIME_NEVER)
-		tcp_timer_set(tp, TCP_T_DELACK, st->now + st->cfg.tcp_delack_ns);
+	tcp_schedule_ack(tp, skb->len);
 }
 
 /* Eighth step: the FIN, once everything before it has arrived. */
@@ -531,6 +544,58 @@ static void tcp_fin(struct tcp_sock *tp)
 	}
 }
 
+/* Header prediction (Van Jacobson's, as Linux's tcp_rcv_established): in ESTABLISHED, the next
+ * in-order segment carrying an ACK that moves SND.UNA forward, or data at RCV.NXT, with an open window
+ * and no option but timestamps, is handled in a few steps. Everything else - and
+ * anything these checks are unsure of - takes the full RFC 9293 §3.10.7.4 path. Returns true when it
+ * consumed skb; it changes nothing when it returns false. */
+static bool tcp_fast_path(struct tcp_sock *tp, struct sk_buff *skb)
+{
+	struct us_stack *st = tp->st;
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	const struct tcp_opts *o = cb->opts;
+	uint32_t ack = cb->ack_seq, wnd = (uint32_t)cb->window << tp->snd_wscale;
+
+	if (tp->state != TCP_ESTABLISHED || cb->seq != tp->rcv_nxt ||
+	    (cb->flags & (TCPF_SYN | TCPF_FIN | TCPF_RST | TCPF_URG | TCPF_ACK)) != TCPF_ACK ||
+	    wnd == 0 || (tp->snd_wnd == 0 && tp->send_head) ||
+	    (tp->flags & (TF_IN_RECOVERY | TF_ORPHAN)) || tp->dupacks ||
+	    seq_lt(ack, tp->snd_una) || seq_gt(ack, tp->snd_max) ||
+	    o->mss_ok || o->wscale_ok || o->sack_ok || o->nsack || o->ts_ok != tp->ts_ok ||
+	    (tp->ts_ok && (int32_t)(o->tsval - tp->ts_recent) < 0))
+		return false;
+	if (skb->len == 0 ? ack == tp->snd_una
+			  : !skb_queue_empty(&tp->ofo_q) || skb->len > tcp_rcv_window(tp))
+		return false; /* a duplicate ACK, or data that needs the slow path's care */
+	tp->last_rx_ns = st->now;
+	if (tp->ts_ok) {
+		tp->ts_recent = o->tsval; /* RFC 7323 §4.3: SEG.SEQ = RCV.NXT and TSval is not older */
+		tp->ts_recent_ns = st->now;
+	}
+	/* SEG.SEQ = RCV.NXT is never behind SND.WL1, and SEG.ACK >= SND.UNA >= SND.WL2: the fifth
+	 * step's window update applies */
+	tp->snd_wnd = wnd;
+	tp->snd_wl1 = cb->seq;
+	tp->snd_wl2 = ack;
+	if (wnd > tp->max_snd_wnd)
+		tp->max_snd_wnd = wnd;
+	if (seq_gt(ack, tp->snd_una))
+		tcp_ack_new(tp, ack, o);
+	if (skb->len == 0) {
+		TCPX_INC(st, TCPHPAcks);
+		skb_free(skb);
+	} else {
+		uint32_t len = skb->len;
+		TCPX_INC(st, TCPHPHits);
+		tp->rcv_nxt += len;
+		skb_queue_tail(&tp->rcv_q, skb);
+		tcp_schedule_ack(tp, len);
+	}
+	if ((tp->flags & TF_ACK_NOW) || tp->send_head)
+		tcp_output(tp);
+	return true;
+}
+
 /* §3.10.7.4: SYN-RECEIVED and the synchronized states. Consumes skb. */
 static void tcp_rcv_state_process(struct tcp_sock *tp, struct sk_buff *skb)
 {
@@ -540,6 +605,8 @@ static void tcp_rcv_state_process(struct tcp_sock *tp, struct sk_buff *skb)
 	uint32_t seg_len = cb->end_seq - cb->seq;
 	bool gone = false;
 
+	if (tcp_fast_path(tp, skb))
+		return;
 	tp->last_rx_ns = st->now;
 	/* first: check the sequence number, PAWS first (RFC 7323 §5.3) */
 	if (tp->ts_ok && o->ts_ok && !(cb->flags & TCPF_RST) &&

@@ -113,6 +113,9 @@ START_TEST(test_tcp_bulk_and_close)
 	transfer(&t, c.client, c.server, 4u << 20, 1, 60 * US_NSEC_PER_SEC);
 	transfer(&t, c.server, c.client, 4u << 20, 2, 60 * US_NSEC_PER_SEC);
 	ck_assert_int_eq(us_stats_get(t.a, "Tcp", "RetransSegs"), 0);
+	/* on a clean wire nearly every segment takes the header-prediction fast path */
+	ck_assert_int_gt(us_stats_get(t.a, "TcpExt", "TCPHPHits"), 2500);
+	ck_assert_int_gt(us_stats_get(t.b, "TcpExt", "TCPHPAcks"), 1000);
 
 	ck_assert_int_eq(us_tcp_shutdown(c.client, 1), 0);
 	two_run(&t, 10 * US_NSEC_PER_MSEC);
