@@ -195,3 +195,35 @@ uint32_t th_arp(uint8_t *buf, const uint8_t *dst, uint16_t op, const uint8_t *sh
 	put_be32(a + 24, tpa);
 	return 14 + 28;
 }
+
+uint32_t th_icmp_msg(uint8_t *m, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *data,
+		     uint32_t dlen)
+{
+	m[0] = type;
+	m[1] = code;
+	put_be16(m + 2, 0);
+	put_be32(m + 4, rest);
+	if (dlen)
+		memcpy(m + 8, data, dlen);
+	put_be16(m + 2, th_csum(m, 8 + dlen));
+	return 8 + dlen;
+}
+
+void th_expect_frame(struct th *t, uint8_t *want, uint32_t wlen)
+{
+	uint8_t out[2048];
+	int got = th_recv(t, out, sizeof(out));
+
+	ck_assert_int_eq(got, (int)wlen);
+	memcpy(want + 14 + 4, out + 14 + 4, 2);
+	put_be16(want + 14 + 10, 0);
+	put_be16(want + 14 + 10, th_csum(want + 14, 20));
+	ck_assert_mem_eq(out, want, wlen);
+}
+
+void th_expect_nothing(struct th *t)
+{
+	uint8_t out[2048];
+
+	ck_assert_int_eq(th_recv(t, out, sizeof(out)), -1);
+}

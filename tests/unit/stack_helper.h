@@ -54,6 +54,15 @@ uint32_t th_udp(uint8_t *buf, uint32_t saddr, uint32_t daddr, uint16_t sport, ui
 /* Ethernet + ARP (RFC 826), Ethernet destination dst. */
 uint32_t th_arp(uint8_t *buf, const uint8_t *dst, uint16_t op, const uint8_t *sha, uint32_t spa,
 		const uint8_t *tha, uint32_t tpa);
+/* An ICMP message (RFC 792) into m: type, code, checksum, the 32-bit rest of the header, data.
+ * Returns its length. */
+uint32_t th_icmp_msg(uint8_t *m, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *data,
+		     uint32_t dlen);
+/* Read the next frame the stack sent and check it is exactly want[0..wlen), apart from the IP ID
+ * (the stack's choice), which is copied into want with its header checksum recomputed. */
+void th_expect_frame(struct th *t, uint8_t *want, uint32_t wlen);
+/* Check the stack has sent nothing more. */
+void th_expect_nothing(struct th *t);
 /* The RFC 1071 checksum of len bytes (0 over a buffer holding a correct checksum). */
 uint16_t th_csum(const uint8_t *p, uint32_t len);
 

@@ -17,20 +17,6 @@
 
 static struct th t;
 
-/* An ICMP message (RFC 792): type, code, checksum, the 32-bit rest of the header, data. */
-static uint32_t icmp_msg(uint8_t *m, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *data,
-			 uint32_t dlen)
-{
-	m[0] = type;
-	m[1] = code;
-	put_be16(m + 2, 0);
-	put_be32(m + 4, rest);
-	if (dlen)
-		memcpy(m + 8, data, dlen);
-	put_be16(m + 2, th_csum(m, 8 + dlen));
-	return 8 + dlen;
-}
-
 /* The frame the stack should send: Ethernet (stack -> peer) + a 20-byte IPv4 header, TTL ttl, TOS 0,
  * DF clear, with the given ID, + payload. */
 static uint32_t out_frame(uint8_t *buf, uint16_t id, uint8_t ttl, uint8_t proto, uint32_t saddr,
@@ -53,27 +39,6 @@ static uint32_t out_frame(uint8_t *buf, uint16_t id, uint8_t ttl, uint8_t proto,
 	return 14 + 20 + plen;
 }
 
-/* Read the next frame and check it is exactly want[0..wlen) apart from the IP ID, which is taken
- * from the frame (the stack chooses it). */
-static void expect_frame(uint8_t *want, uint32_t wlen)
-{
-	uint8_t out[2048];
-	int got = th_recv(&t, out, sizeof(out));
-
-	ck_assert_int_eq(got, (int)wlen);
-	memcpy(want + 14 + 4, out + 14 + 4, 2);
-	put_be16(want + 14 + 10, 0);
-	put_be16(want + 14 + 10, th_csum(want + 14, 20));
-	ck_assert_mem_eq(out, want, wlen);
-}
-
-static void expect_nothing_sent(void)
-{
-	uint8_t out[2048];
-
-	ck_assert_int_eq(th_recv(&t, out, sizeof(out)), -1);
-}
-
 /* RFC 792 (Echo) / RFC 1122 §3.2.2.6: type 0, same id, seq and data, checksum, addresses swapped. */
 START_TEST(test_echo_reply)
 {
@@ -85,10 +50,10 @@ START_TEST(test_echo_reply)
 		data[i] = (uint8_t)(i * 7 + 3);
 	n = th_echo(f, PEER_IP, ST_IP, 0xbeef, 0x0102, data, sizeof(data)); /* odd length */
 	th_send(&t, f, n);
-	ilen = icmp_msg(icmp, 0, 0, 0xbeef0102, data, sizeof(data));
+	ilen = th_icmp_msg(icmp, 0, 0, 0xbeef0102, data, sizeof(data));
 	wn = out_frame(want, 0, 64, 1, ST_IP, PEER_IP, icmp, ilen);
-	expect_frame(want, wn);
-	expect_nothing_sent();
+	th_expect_frame(&t, want, wn);
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "InMsgs"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "InEchos"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 1);
@@ -108,7 +73,7 @@ START_TEST(test_bad_checksum_dropped)
 	n = th_echo(f, PEER_IP, ST_IP, 1, 1, (const uint8_t *)"checksum", 8);
 	f[n - 1] ^= 0x40; /* a data byte: the IP header stays valid */
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "InMsgs"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "InCsumErrors"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "InErrors"), 1);
@@ -128,7 +93,7 @@ START_TEST(test_shorter_than_header)
 	put_be16(m + 2, th_csum(m, 4));
 	n = th_ipv4(f, PEER_IP, ST_IP, 1, 0x77, 0, 64, m, sizeof(m));
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Ip", "InDelivers"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "InMsgs"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "InErrors"), 1);
@@ -145,10 +110,10 @@ START_TEST(test_unknown_type_discarded)
 	uint32_t n, ilen;
 
 	th_setup(&t, true);
-	ilen = icmp_msg(icmp, 42, 0, 0x01020304, (const uint8_t *)"what", 4);
+	ilen = th_icmp_msg(icmp, 42, 0, 0x01020304, (const uint8_t *)"what", 4);
 	n = th_ipv4(f, PEER_IP, ST_IP, 1, 0x42, 0, 64, icmp, ilen);
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "InMsgs"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "InErrors"), 0);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
@@ -166,7 +131,7 @@ START_TEST(test_echo_to_broadcast_unanswered)
 	n = th_echo(f, PEER_IP, SUBNET_BC, 2, 2, (const uint8_t *)"smurf", 5);
 	memcpy(f, BCAST_MAC, 6);
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "InEchos"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "OutEchoReps"), 0);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
@@ -184,10 +149,10 @@ START_TEST(test_error_received_not_answered)
 	/* what we might have sent: IP header + 8 bytes of an unknown protocol */
 	th_ipv4(inner, ST_IP, PEER_IP, 253, 0x0042, 0, 64, (const uint8_t *)"12345678", 8);
 	memcpy(quoted, inner + 14, 28);
-	ilen = icmp_msg(icmp, 3, 2, 0, quoted, sizeof(quoted));
+	ilen = th_icmp_msg(icmp, 3, 2, 0, quoted, sizeof(quoted));
 	n = th_ipv4(f, PEER_IP, ST_IP, 1, 0x99, 0, 64, icmp, ilen);
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "InDestUnreachs"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
 	th_teardown(&t);
@@ -202,13 +167,13 @@ START_TEST(test_no_error_about_error)
 
 	th_setup(&t, true);
 	th_ipv4(inner, ST_IP, PEER_IP, 17, 0x0043, 0, 64, (const uint8_t *)"12345678", 8);
-	icmp_msg(icmp, 3, 3, 0, inner + 14, 28);
+	th_icmp_msg(icmp, 3, 3, 0, inner + 14, 28);
 	/* the first 16 bytes of a longer message, MF set */
 	n = th_ipv4(f, PEER_IP, ST_IP, 1, 0x13, 0x2000, 64, icmp, 16);
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	th_advance(&t, 30 * US_NSEC_PER_SEC);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmTimeout"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
 	th_teardown(&t);
@@ -225,7 +190,7 @@ START_TEST(test_no_error_for_ip_broadcast)
 	n = th_ipv4(f, PEER_IP, SUBNET_BC, 253, 0x10, 0, 64, (const uint8_t *)"unknown-proto", 13);
 	memcpy(f, BCAST_MAC, 6);
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Ip", "InUnknownProtos"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
 	th_teardown(&t);
@@ -242,7 +207,7 @@ START_TEST(test_no_error_for_link_broadcast)
 	n = th_ipv4(f, PEER_IP, ST_IP, 253, 0x11, 0, 64, (const uint8_t *)"unknown-proto", 13);
 	memcpy(f, BCAST_MAC, 6);
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Ip", "InUnknownProtos"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
 	th_teardown(&t);
@@ -258,9 +223,9 @@ START_TEST(test_no_error_for_non_first_fragment)
 	th_setup(&t, true);
 	n = th_ipv4(f, PEER_IP, ST_IP, 253, 0x12, 8 / 8, 64, (const uint8_t *)"tail", 4);
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	th_advance(&t, 31 * US_NSEC_PER_SEC);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Ip", "InUnknownProtos"), 0);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmTimeout"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
@@ -279,7 +244,7 @@ START_TEST(test_no_error_for_non_host_source)
 	th_setup(&t, true);
 	n = th_udp(f, not_a_host[_i], ST_IP, 5555, 9, (const uint8_t *)"who?", 4);
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	if (not_a_host[_i] == 0) /* RFC 1122 §3.2.1.3: 0.0.0.0 to a unicast address is dropped by IP */
 		ck_assert_int_eq(th_stat(&t, "Ip", "InAddrErrors"), 1);
 	else
@@ -346,10 +311,10 @@ START_TEST(test_error_quote_too_short)
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(us_ping_send(p, PEER_IP, 9, "0123456789", 10, 0), 0);
 	ck_assert_int_eq(th_recv(&t, sent, sizeof(sent)), 14 + 20 + 18);
-	ilen = icmp_msg(icmp, 3, 1, 0, sent + 14, 20 + 4);
+	ilen = th_icmp_msg(icmp, 3, 1, 0, sent + 14, 20 + 4);
 	n = th_ipv4(f, ROUTER_IP, ST_IP, 1, 0x0c0d, 0, 64, icmp, ilen);
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(us_ping_recv(p, &r, NULL, 0), -EAGAIN);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "InDestUnreachs"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "InErrors"), 1);
@@ -405,14 +370,14 @@ START_TEST(test_ping_send)
 	p = us_ping_open(t.st, 0x7701);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(us_ping_send(p, PEER_IP, 5, "0123456789", 10, 0), 0);
-	ilen = icmp_msg(icmp, 8, 0, 0x77010005, (const uint8_t *)"0123456789", 10);
+	ilen = th_icmp_msg(icmp, 8, 0, 0x77010005, (const uint8_t *)"0123456789", 10);
 	wn = out_frame(want, 0, 64, 1, ST_IP, PEER_IP, icmp, ilen);
-	expect_frame(want, wn);
+	th_expect_frame(&t, want, wn);
 	ck_assert_int_eq(us_ping_send(p, PEER_IP, 6, "", 0, 3), 0);
-	ilen = icmp_msg(icmp, 8, 0, 0x77010006, NULL, 0);
+	ilen = th_icmp_msg(icmp, 8, 0, 0x77010006, NULL, 0);
 	wn = out_frame(want, 0, 3, 1, ST_IP, PEER_IP, icmp, ilen);
-	expect_frame(want, wn);
-	expect_nothing_sent();
+	th_expect_frame(&t, want, wn);
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "OutEchos"), 2);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 2);
 	us_ping_close(p);
@@ -433,10 +398,10 @@ START_TEST(test_ping_reply_delivered)
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(us_ping_send(p, PEER_IP, 5, "0123456789", 10, 0), 0);
 	ck_assert_int_eq(th_drain(&t), 1);
-	ilen = icmp_msg(icmp, 0, 0, 0x77010005, (const uint8_t *)"0123456789", 10);
+	ilen = th_icmp_msg(icmp, 0, 0, 0x77010005, (const uint8_t *)"0123456789", 10);
 	n = th_ipv4(f, PEER_IP, ST_IP, 1, 0x0a0a, 0, 57, icmp, ilen);
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	memset(buf, 0, sizeof(buf));
 	ck_assert_int_eq(us_ping_recv(p, &r, buf, sizeof(buf)), 0);
 	ck_assert_uint_eq(r.from, PEER_IP);
@@ -465,10 +430,10 @@ START_TEST(test_ping_reply_other_id)
 	th_setup(&t, true);
 	p = us_ping_open(t.st, 0x7701);
 	ck_assert_ptr_nonnull(p);
-	ilen = icmp_msg(icmp, 0, 0, 0x77020005, (const uint8_t *)"0123456789", 10);
+	ilen = th_icmp_msg(icmp, 0, 0, 0x77020005, (const uint8_t *)"0123456789", 10);
 	n = th_ipv4(f, PEER_IP, ST_IP, 1, 0x0a0b, 0, 64, icmp, ilen);
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(us_ping_recv(p, &r, NULL, 0), -EAGAIN);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "InEchoReps"), 1);
 	us_ping_close(p);
@@ -497,10 +462,10 @@ START_TEST(test_ping_dest_unreachable)
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(us_ping_send(p, PEER_IP, 9, "0123456789", 10, 0), 0);
 	ck_assert_int_eq(th_recv(&t, sent, sizeof(sent)), 14 + 20 + 18);
-	ilen = icmp_msg(icmp, 3, unreach_codes[_i].code, 0, sent + 14, 28);
+	ilen = th_icmp_msg(icmp, 3, unreach_codes[_i].code, 0, sent + 14, 28);
 	n = th_ipv4(f, ROUTER_IP, ST_IP, 1, 0x0c0c, 0, 64, icmp, ilen);
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(us_ping_recv(p, &r, NULL, 0), 0);
 	ck_assert_int_eq(r.error, unreach_codes[_i].err);
 	ck_assert_uint_eq(r.from, ROUTER_IP);

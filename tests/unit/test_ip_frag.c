@@ -29,20 +29,6 @@ static const struct {
 	uint32_t off, len;
 } req_frags[3] = { { 0, 1480 }, { 1480, 1480 }, { 2960, 48 } };
 
-/* An ICMP message (RFC 792): type, code, checksum, the 32-bit rest of the header, data. */
-static uint32_t icmp_msg(uint8_t *m, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *data,
-			 uint32_t dlen)
-{
-	m[0] = type;
-	m[1] = code;
-	put_be16(m + 2, 0);
-	put_be32(m + 4, rest);
-	if (dlen)
-		memcpy(m + 8, data, dlen);
-	put_be16(m + 2, th_csum(m, 8 + dlen));
-	return 8 + dlen;
-}
-
 /* The echo request (type 8) or the reply it must get (type 0), whole. */
 static void echo_msg(uint8_t *m, uint8_t type)
 {
@@ -50,7 +36,7 @@ static void echo_msg(uint8_t *m, uint8_t type)
 
 	for (uint32_t i = 0; i < ECHO_DATA; i++)
 		data[i] = (uint8_t)(i * 31 + 7);
-	icmp_msg(m, type, 0, (uint32_t)ECHO_ID << 16 | ECHO_SEQ, data, ECHO_DATA);
+	th_icmp_msg(m, type, 0, (uint32_t)ECHO_ID << 16 | ECHO_SEQ, data, ECHO_DATA);
 }
 
 /* A fragment from the peer: Ethernet + IPv4 header with the given ID, offset (bytes, a multiple of 8)
@@ -123,13 +109,6 @@ static int collect_frags(uint8_t proto, uint8_t *payload, uint32_t *len)
 	return nfrag;
 }
 
-static void expect_nothing_sent(void)
-{
-	uint8_t out[2048];
-
-	ck_assert_int_eq(th_recv(&t, out, sizeof(out)), -1);
-}
-
 /* The echo reply to the 3,000-byte request comes back (fragmented: 1480 + 1480 + 48) byte-exact, and
  * nothing else is sent. */
 static void expect_echo_reply(void)
@@ -142,7 +121,7 @@ static void expect_echo_reply(void)
 	ck_assert_int_eq(collect_frags(1, got, &len), 3);
 	ck_assert_uint_eq(len, ECHO_LEN);
 	ck_assert_mem_eq(got, want, ECHO_LEN);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 }
 
 /* The RFC 768 checksum of a UDP datagram under its pseudo header (0 when the field is right). */
@@ -198,7 +177,7 @@ START_TEST(test_reassemble_any_order)
 	for (int k = 0; k < 3; k++) {
 		send_req_frag(orders[_i][k], FRAG_DGRAM_ID);
 		if (k < 2)
-			expect_nothing_sent();
+			th_expect_nothing(&t);
 	}
 	expect_echo_reply();
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmReqds"), 3);
@@ -223,7 +202,7 @@ START_TEST(test_duplicate_ignored)
 	for (int k = 0; k < 5; k++) {
 		send_req_frag(seq[k], FRAG_DGRAM_ID);
 		if (k < 4)
-			expect_nothing_sent();
+			th_expect_nothing(&t);
 	}
 	expect_echo_reply();
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmReqds"), 5);
@@ -246,18 +225,18 @@ START_TEST(test_overlap_kills_datagram)
 	send_req_frag(0, FRAG_DGRAM_ID);
 	n = frag_frame(f, FRAG_DGRAM_ID, 1, req, 1400, 80, true); /* bytes 1400..1479 again */
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmOverlaps"), 1);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmFails"), 1);
 	ck_assert_uint_eq(t.st->frags.mem, 0);
 	for (int i = 0; i < 3; i++)
 		send_req_frag(i, FRAG_DGRAM_ID);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmOKs"), 0);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmFails"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "InMsgs"), 0);
 	th_advance(&t, 30 * US_NSEC_PER_SEC);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_uint_eq(t.st->frags.count, 0);
 	/* the timer has ended it: the same datagram again is a new one */
 	for (int i = 0; i < 3; i++)
@@ -281,10 +260,10 @@ START_TEST(test_timeout_first_fragment_time_exceeded)
 	n = frag_frame(f, FRAG_DGRAM_ID, 1, req, 0, 1480, true);
 	th_send(&t, f, n);
 	th_advance(&t, 30 * US_NSEC_PER_SEC - 1);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmTimeout"), 0);
 	th_advance(&t, 1);
-	ilen = icmp_msg(icmp, 11, 1, 0, f + 14, 20 + 8);
+	ilen = th_icmp_msg(icmp, 11, 1, 0, f + 14, 20 + 8);
 	got = th_recv(&t, out, sizeof(out));
 	ck_assert_int_eq(got, 14 + 20 + (int)ilen);
 	th_eth(want, PEER_MAC, ST_MAC, 0x0800);
@@ -301,7 +280,7 @@ START_TEST(test_timeout_first_fragment_time_exceeded)
 	put_be16(ip + 10, th_csum(ip, 20));
 	memcpy(ip + 20, icmp, ilen);
 	ck_assert_mem_eq(out, want, (size_t)got);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmTimeout"), 1);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmFails"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "OutTimeExcds"), 1);
@@ -318,7 +297,7 @@ START_TEST(test_timeout_without_first_fragment_silent)
 	send_req_frag(1, FRAG_DGRAM_ID);
 	send_req_frag(2, FRAG_DGRAM_ID);
 	th_advance(&t, 30 * US_NSEC_PER_SEC);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmTimeout"), 1);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmFails"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
@@ -337,7 +316,7 @@ START_TEST(test_non_last_not_multiple_of_8)
 	echo_msg(req, 8);
 	n = frag_frame(f, FRAG_DGRAM_ID, 1, req, 0, 1476, true);
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmReqds"), 1);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmFails"), 1);
 	ck_assert_uint_eq(t.st->frags.count, 0);
@@ -369,7 +348,7 @@ START_TEST(test_fragment_past_65535)
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmFails"), 2);
 	ck_assert_uint_eq(t.st->frags.count, 1);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmReqds"), 3);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	th_teardown(&t);
 }
 END_TEST
@@ -411,7 +390,7 @@ START_TEST(test_memory_cap)
 		send_req_frag(0, (uint16_t)(0x1000 + i));
 		ck_assert_uint_le(t.st->frags.mem, 64 * 1024);
 	}
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_uint_gt(t.st->frags.count, 0);
 	ck_assert_uint_lt(t.st->frags.count, flood);
 	/* every datagram begun is either still held or was evicted and counted */
@@ -446,7 +425,7 @@ START_TEST(test_memory_cap_dead_queue_counted_once)
 	ck_assert_uint_eq(t.st->frags.count, 1); /* dead, holding nothing, the oldest */
 	for (int i = 0; i < flood; i++)
 		send_req_frag(0, (uint16_t)(0x1000 + i));
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	/* the oldest queues went first, the dead one among them */
 	ck_assert_uint_lt(t.st->frags.count, flood);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmFails"), 1 + flood - (int64_t)t.st->frags.count);
@@ -467,7 +446,7 @@ START_TEST(test_queue_limit_counted)
 	}
 	ck_assert_uint_eq(t.st->frags.count, 1024);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmFails"), 1);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	th_teardown(&t);
 }
 END_TEST
@@ -491,7 +470,7 @@ START_TEST(test_reassemble_largest_udp)
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmOKs"), 1);
 	ck_assert_int_eq(th_stat(&t, "Ip", "ReasmReqds"), 45);
 	ck_assert_int_eq(th_stat(&t, "Udp", "InDatagrams"), 1);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	us_udp_close(u);
 	th_teardown(&t);
 }
@@ -520,7 +499,7 @@ static int send_fragmented(uint32_t len)
 	ck_assert_uint_ne(get_be16(got + 6), 0);
 	ck_assert_uint_eq(udp_sum(ST_IP, PEER_IP, got, glen), 0);
 	ck_assert_mem_eq(got + 8, data, len);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Ip", "OutRequests"), 1);
 	ck_assert_int_eq(th_stat(&t, "Ip", "FragOKs"), 1);
 	ck_assert_int_eq(th_stat(&t, "Ip", "FragCreates"), nfrag);
@@ -549,7 +528,7 @@ START_TEST(test_fragment_output_largest)
 	u = us_udp_open(t.st);
 	ck_assert_ptr_nonnull(u);
 	ck_assert_int_eq(us_udp_sendto(u, big, sizeof(big), PEER_IP, 5555), -EMSGSIZE);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Ip", "FragOKs"), 1);
 	us_udp_close(u);
 	th_teardown(&t);
@@ -585,7 +564,7 @@ START_TEST(test_reassembled_oversize_dropped)
 	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), -EAGAIN);
 	ck_assert_int_eq(th_stat(&t, "Udp", "InDatagrams"), 0);
 	ck_assert_uint_eq(t.st->frags.count, 0);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	us_udp_close(u);
 	th_teardown(&t);
 }

@@ -54,20 +54,6 @@ static void ip_fix_csum(uint8_t *frame, uint32_t hl)
 	put_be16(frame + 14 + 10, th_csum(frame + 14, hl));
 }
 
-/* An ICMP message (RFC 792): type, code, checksum, the 32-bit rest of the header, data. */
-static uint32_t icmp_msg(uint8_t *m, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *data,
-			 uint32_t dlen)
-{
-	m[0] = type;
-	m[1] = code;
-	put_be16(m + 2, 0);
-	put_be32(m + 4, rest);
-	if (dlen)
-		memcpy(m + 8, data, dlen);
-	put_be16(m + 2, th_csum(m, 8 + dlen));
-	return 8 + dlen;
-}
-
 /* The frame the stack should send: Ethernet (stack -> peer) + a 20-byte IPv4 header, TTL 64, TOS 0,
  * with the given ID and flags/offset, + payload. */
 static uint32_t out_frame(uint8_t *buf, uint16_t id, uint16_t frag, uint8_t proto, uint32_t saddr,
@@ -252,7 +238,7 @@ START_TEST(test_rcv_bad_option)
 	uint32_t ilen, n;
 
 	th_setup(&t, true);
-	ilen = icmp_msg(icmp, 8, 0, 0x01010001, (const uint8_t *)"abcd", 4);
+	ilen = th_icmp_msg(icmp, 8, 0, 0x01010001, (const uint8_t *)"abcd", 4);
 	n = ip_frame(f, PEER_IP, ST_IP, 1, bad_opts[_i], 4, icmp, ilen);
 	expect_ip_drop(f, n, "InHdrErrors", NULL);
 	th_teardown(&t);
@@ -268,13 +254,13 @@ START_TEST(test_rcv_good_options)
 	int got;
 
 	th_setup(&t, true);
-	ilen = icmp_msg(icmp, 8, 0, 0x0202000a, (const uint8_t *)"opts", 4);
+	ilen = th_icmp_msg(icmp, 8, 0, 0x0202000a, (const uint8_t *)"opts", 4);
 	n = ip_frame(f, PEER_IP, ST_IP, 1, opts, sizeof(opts), icmp, ilen);
 	ck_assert_uint_eq(f[14], 0x47);
 	th_send(&t, f, n);
 	ck_assert_int_eq(th_stat(&t, "Ip", "InDelivers"), 1);
 	ck_assert_int_eq(th_stat(&t, "Ip", "InHdrErrors"), 0);
-	icmp_msg(reply, 0, 0, 0x0202000a, (const uint8_t *)"opts", 4);
+	th_icmp_msg(reply, 0, 0, 0x0202000a, (const uint8_t *)"opts", 4);
 	got = th_recv(&t, out, sizeof(out));
 	ck_assert_int_ge(got, 14 + 20 + 12);
 	wn = out_frame(want, frame_ip_id(out), 0, 1, ST_IP, PEER_IP, reply, ilen);
@@ -301,7 +287,7 @@ START_TEST(test_rcv_ethernet_padding_ignored)
 	got = th_recv(&t, out, sizeof(out));
 	ck_assert_int_ge(got, 14 + 32);
 	ck_assert_uint_eq(get_be16(out + 14 + 2), 32);
-	icmp_msg(reply, 0, 0, 0x03030009, (const uint8_t *)"pad!", 4);
+	th_icmp_msg(reply, 0, 0, 0x03030009, (const uint8_t *)"pad!", 4);
 	wn = out_frame(want, frame_ip_id(out), 0, 1, ST_IP, PEER_IP, reply, 12);
 	ck_assert_mem_eq(out, want, wn);
 	ck_assert_int_eq(th_recv(&t, out, sizeof(out)), -1);
@@ -355,7 +341,7 @@ START_TEST(test_rcv_unknown_protocol)
 	th_send(&t, f, n);
 	ip_moved(&before, moved);
 	memcpy(quoted, f + 14, 28);
-	ilen = icmp_msg(icmp, 3, 2, 0, quoted, sizeof(quoted));
+	ilen = th_icmp_msg(icmp, 3, 2, 0, quoted, sizeof(quoted));
 	got = th_recv(&t, out, sizeof(out));
 	ck_assert_int_ge(got, 14 + 20);
 	wn = out_frame(want, frame_ip_id(out), 0, 1, ST_IP, PEER_IP, icmp, ilen);

@@ -19,20 +19,6 @@
 
 static struct th t;
 
-/* An ICMP message (RFC 792): type, code, checksum, the 32-bit rest of the header, data. */
-static uint32_t icmp_msg(uint8_t *m, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *data,
-			 uint32_t dlen)
-{
-	m[0] = type;
-	m[1] = code;
-	put_be16(m + 2, 0);
-	put_be32(m + 4, rest);
-	if (dlen)
-		memcpy(m + 8, data, dlen);
-	put_be16(m + 2, th_csum(m, 8 + dlen));
-	return 8 + dlen;
-}
-
 /* The RFC 768 checksum of a UDP datagram (u, ulen bytes, checksum field as it is) under the pseudo
  * header of saddr, daddr, protocol 17 and the UDP length: 0 when the field holds a correct sum. */
 static uint16_t udp_sum(uint32_t saddr, uint32_t daddr, const uint8_t *u, uint32_t ulen)
@@ -67,27 +53,6 @@ static uint32_t out_frame(uint8_t *buf, uint8_t proto, uint32_t daddr, const uin
 	put_be32(ip + 16, daddr);
 	memcpy(ip + 20, payload, plen);
 	return 14 + 20 + plen;
-}
-
-/* Read the next frame and check it is exactly want[0..wlen), the IP ID (the stack's choice) and
- * the header checksum aside: those are taken from the frame and recomputed. */
-static void expect_frame(uint8_t *want, uint32_t wlen)
-{
-	uint8_t out[2048];
-	int got = th_recv(&t, out, sizeof(out));
-
-	ck_assert_int_eq(got, (int)wlen);
-	memcpy(want + 14 + 4, out + 14 + 4, 2);
-	put_be16(want + 14 + 10, 0);
-	put_be16(want + 14 + 10, th_csum(want + 14, 20));
-	ck_assert_mem_eq(out, want, wlen);
-}
-
-static void expect_nothing_sent(void)
-{
-	uint8_t out[2048];
-
-	ck_assert_int_eq(th_recv(&t, out, sizeof(out)), -1);
 }
 
 /* A UDP datagram as the stack should send it from ST_IP:sport (checksum computed per RFC 768). */
@@ -128,7 +93,7 @@ START_TEST(test_receive)
 	u = udp_bound(7000);
 	n = th_udp(f, PEER_IP, ST_IP, 5555, 7000, (const uint8_t *)"hello world", 11);
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_uint_eq(us_udp_rx_queued(u, NULL), 1);
 	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), &saddr, &sport), 11);
 	ck_assert_mem_eq(buf, "hello world", 11);
@@ -158,7 +123,7 @@ START_TEST(test_receive_zero_checksum)
 	ck_assert_mem_eq(buf, "no sum", 6);
 	ck_assert_int_eq(th_stat(&t, "Udp", "InDatagrams"), 1);
 	ck_assert_int_eq(th_stat(&t, "Udp", "InCsumErrors"), 0);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	us_udp_close(u);
 	th_teardown(&t);
 }
@@ -181,7 +146,7 @@ START_TEST(test_receive_bad_checksum)
 	ck_assert_int_eq(th_stat(&t, "Udp", "InErrors"), 1);
 	ck_assert_int_eq(th_stat(&t, "Udp", "InDatagrams"), 0);
 	ck_assert_int_eq(th_stat(&t, "Udp", "NoPorts"), 0);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	us_udp_close(u);
 	th_teardown(&t);
 }
@@ -198,10 +163,10 @@ START_TEST(test_closed_port_unreachable)
 		data[i] = (uint8_t)(0x30 + i);
 	n = th_udp(f, PEER_IP, ST_IP, 5555, 9, data, sizeof(data));
 	th_send(&t, f, n);
-	ilen = icmp_msg(icmp, 3, 3, 0, f + 14, 28);
+	ilen = th_icmp_msg(icmp, 3, 3, 0, f + 14, 28);
 	wn = out_frame(want, 1, PEER_IP, icmp, ilen);
-	expect_frame(want, wn);
-	expect_nothing_sent();
+	th_expect_frame(&t, want, wn);
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Udp", "NoPorts"), 1);
 	ck_assert_int_eq(th_stat(&t, "Udp", "InDatagrams"), 0);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "OutDestUnreachs"), 1);
@@ -222,7 +187,7 @@ START_TEST(test_closed_port_broadcast_silent)
 	n = th_udp(f, PEER_IP, bcast_dsts[_i], 5555, 9, (const uint8_t *)"anyone?", 7);
 	memcpy(f, BCAST_MAC, 6);
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Udp", "NoPorts"), 1);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "OutMsgs"), 0);
 	th_teardown(&t);
@@ -244,7 +209,7 @@ START_TEST(test_receive_broadcast)
 	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), 3);
 	ck_assert_mem_eq(buf, "all", 3);
 	ck_assert_int_eq(th_stat(&t, "Udp", "InDatagrams"), 1);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	us_udp_close(u);
 	th_teardown(&t);
 }
@@ -269,7 +234,7 @@ START_TEST(test_bad_length)
 	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), -EAGAIN);
 	ck_assert_int_eq(th_stat(&t, "Udp", "InDatagrams"), 0);
 	ck_assert_int_eq(th_stat(&t, "Udp", "InCsumErrors"), 0);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	us_udp_close(u);
 	th_teardown(&t);
 }
@@ -297,7 +262,7 @@ START_TEST(test_length_shorter_than_ip_payload)
 	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), 4);
 	ck_assert_mem_eq(buf, "data", 4);
 	ck_assert_int_eq(th_stat(&t, "Udp", "InErrors"), 0);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	us_udp_close(u);
 	th_teardown(&t);
 }
@@ -315,9 +280,9 @@ START_TEST(test_send_checksum)
 	ck_assert_int_eq(us_udp_sendto(u, "odd", 3, PEER_IP, 5555), 3);
 	ulen = udp_msg(u8, 7000, PEER_IP, 5555, "odd", 3);
 	wn = out_frame(want, 17, PEER_IP, u8, ulen);
-	expect_frame(want, wn);
+	th_expect_frame(&t, want, wn);
 	ck_assert_uint_eq(udp_sum(ST_IP, PEER_IP, want + 34, ulen), 0);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Udp", "OutDatagrams"), 1);
 	us_udp_close(u);
 	th_teardown(&t);
@@ -349,7 +314,7 @@ START_TEST(test_send_checksum_zero_as_ones)
 	ck_assert_uint_eq(get_be16(out + 34 + 6), 0xffff);
 	ck_assert_mem_eq(out + 34 + 8, data, 2);
 	ck_assert_uint_eq(udp_sum(ST_IP, PEER_IP, out + 34, 10), 0);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	us_udp_close(u);
 	th_teardown(&t);
 }
@@ -446,8 +411,8 @@ START_TEST(test_connected_filters_and_sends)
 	ck_assert_int_eq(us_udp_sendto(u, "back", 4, 0, 0), 4);
 	ulen = udp_msg(u8, port, PEER_IP, 5555, "back", 4);
 	wn = out_frame(want, 17, PEER_IP, u8, ulen);
-	expect_frame(want, wn);
-	expect_nothing_sent();
+	th_expect_frame(&t, want, wn);
+	th_expect_nothing(&t);
 	us_udp_close(u);
 	th_teardown(&t);
 }
@@ -462,10 +427,10 @@ static void refuse_probe(struct us_udp *u, uint32_t daddr)
 
 	ck_assert_int_eq(us_udp_sendto(u, "probe", 5, daddr, daddr ? 5555 : 0), 5);
 	ck_assert_int_eq(th_recv(&t, sent, sizeof(sent)), 14 + 20 + 8 + 5);
-	ilen = icmp_msg(icmp, 3, 3, 0, sent + 14, 28);
+	ilen = th_icmp_msg(icmp, 3, 3, 0, sent + 14, 28);
 	n = th_ipv4(f, PEER_IP, ST_IP, 1, 0x0e0e, 0, 64, icmp, ilen);
 	th_send(&t, f, n);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Icmp", "InDestUnreachs"), 1);
 }
 
@@ -525,7 +490,7 @@ START_TEST(test_rcvbuf_limit)
 	ck_assert_int_eq(th_stat(&t, "Udp", "InDatagrams"), 2);
 	ck_assert_int_eq(th_stat(&t, "Udp", "RcvbufErrors"), 1);
 	ck_assert_int_eq(th_stat(&t, "Udp", "InErrors"), 1);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	us_udp_close(u);
 	th_teardown(&t);
 }
@@ -561,7 +526,7 @@ START_TEST(test_send_no_route)
 	ck_assert_int_eq(us_udp_sendto(u, "x", 1, OFFLINK_IP, 53), -ENETUNREACH);
 	ck_assert_int_eq(th_stat(&t, "Ip", "OutNoRoutes"), 1);
 	ck_assert_int_eq(th_stat(&t, "Udp", "OutDatagrams"), 0);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	us_udp_close(u);
 	th_teardown(&t);
 }
@@ -578,7 +543,7 @@ START_TEST(test_send_errors)
 	ck_assert_int_eq(us_udp_sendto(u, big, sizeof(big), PEER_IP, 5555), -EMSGSIZE);
 	ck_assert_int_eq(us_udp_sendto(u, "x", 1, 0, 0), -EDESTADDRREQ);
 	ck_assert_int_eq(us_udp_sendto(u, "x", 1, 0, 5555), -EDESTADDRREQ);
-	expect_nothing_sent();
+	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Udp", "OutDatagrams"), 0);
 	ck_assert_int_eq(th_stat(&t, "Ip", "OutRequests"), 0);
 	us_udp_close(u);
