@@ -1,29 +1,48 @@
 /*
- * checksum.c - the Internet checksum (RFC 1071 §4.1), summing 32-bit big-endian words into a 64-bit
- * accumulator so carries are folded once at the end instead of per word (RFC 1071 §2(C): the sum
- * may be computed in larger words and folded).
+ * checksum.c - the Internet checksum (RFC 1071).
  */
 #include "checksum.h"
 
-#include "wire/bytes.h"
+#include <string.h>
 
+/* Sum 16-bit words in the machine's own byte order, eight bytes at a time: the one's complement
+ * sum is byte-order independent up to a final swap (RFC 1071 §2(B)), and adding 32-bit halves into a
+ * 64-bit accumulator defers every carry to one fold at the end (§2(C)). */
 uint64_t csum_partial(const void *buf, size_t len, uint64_t sum)
 {
 	const uint8_t *p = buf;
+	uint64_t acc = 0, w;
+	uint8_t tail[8] = { 0 };
 
-	while (len >= 4) {
-		sum += get_be32(p);
-		p += 4;
-		len -= 4;
+	while (len >= 32) {
+		uint64_t a, b, c, d;
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		memcpy(&c, p + 16, 8);
+		memcpy(&d, p + 24, 8);
+		acc += (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32) +
+		       (c & 0xffffffffu) + (c >> 32) + (d & 0xffffffffu) + (d >> 32);
+		p += 32;
+		len -= 32;
 	}
-	if (len >= 2) {
-		sum += get_be16(p);
-		p += 2;
-		len -= 2;
+	while (len >= 8) {
+		memcpy(&w, p, 8);
+		acc += (w & 0xffffffffu) + (w >> 32);
+		p += 8;
+		len -= 8;
 	}
-	if (len)
-		sum += (uint32_t)p[0] << 8; /* an odd byte is padded with zero on the right */
-	return sum;
+	if (len) {
+		/* the last bytes, an odd one padded with zero on the right (RFC 1071 §4.1) */
+		memcpy(tail, p, len);
+		memcpy(&w, tail, 8);
+		acc += (w & 0xffffffffu) + (w >> 32);
+	}
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	acc = ((acc & 0xff) << 8) | (acc >> 8); /* back to the sum of big-endian words */
+#endif
+	return sum + acc;
 }
 
 uint16_t csum_fold(uint64_t sum)

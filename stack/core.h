@@ -22,6 +22,7 @@ struct us_iface {
 	struct netdev *dev; /* NULL: slot unused */
 	int ifindex;
 	uint32_t addr; /* host order; valid when has_addr */
+	uint32_t bcast; /* the directed broadcast address; 0 for /31 and /32 */
 	uint8_t prefix_len;
 	bool has_addr;
 };
@@ -96,6 +97,7 @@ struct us_stack {
 	uint16_t ip_id;		     /* next IPv4 identification */
 	struct pmtu_entry pmtu[US_PMTU_ENTRIES];
 	uint32_t pmtu_next;	     /* slot to reuse when every entry is live */
+	bool pmtu_used;		     /* an entry was ever made */
 	uint64_t icmp_tokens_milli;  /* error token bucket, thousandths of a token */
 	uint64_t icmp_tokens_ns;     /* last refill time */
 	struct us_stats stats;

@@ -197,10 +197,13 @@ void ip_pmtu_update(struct us_stack *st, uint32_t daddr, uint32_t mtu)
 	e->daddr = daddr;
 	e->mtu = mtu;
 	e->expires_ns = st->now + PMTU_EXPIRE_NS;
+	st->pmtu_used = true;
 }
 
 uint32_t ip_pmtu_get(struct us_stack *st, uint32_t daddr, uint32_t dev_mtu)
 {
+	if (!st->pmtu_used)
+		return dev_mtu; /* nothing learned: the common case costs one test */
 	for (int i = 0; i < US_PMTU_ENTRIES; i++) {
 		const struct pmtu_entry *e = &st->pmtu[i];
 		if (e->daddr == daddr && e->expires_ns > st->now)

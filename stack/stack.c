@@ -122,13 +122,9 @@ bool us_addr_is_broadcast(const struct us_stack *st, uint32_t addr)
 {
 	if (addr == 0xffffffffu)
 		return true;
-	for (int i = 0; i < US_MAX_IFACES; i++) {
-		const struct us_iface *ifc = &st->ifaces[i];
-		uint32_t mask = prefix_mask(ifc->prefix_len);
-		if (ifc->dev && ifc->has_addr && ifc->prefix_len < 31 &&
-		    addr == ((ifc->addr & mask) | ~mask))
+	for (int i = 0; i < US_MAX_IFACES; i++)
+		if (st->ifaces[i].bcast == addr && addr != 0)
 			return true;
-	}
 	return false;
 }
 
@@ -147,6 +143,8 @@ int us_addr_add(struct us_stack *st, int ifindex, uint32_t addr, uint8_t prefix_
 	ifc->addr = addr;
 	ifc->prefix_len = prefix_len;
 	ifc->has_addr = true;
+	/* RFC 919/922 directed broadcast; a /31 (RFC 3021) or /32 has none */
+	ifc->bcast = prefix_len < 31 ? (addr & mask) | ~mask : 0;
 	r = route_table_add(&st->routes, addr & mask, prefix_len, 0, ifindex);
 	if (r < 0 && r != -EEXIST)
 		return r;
