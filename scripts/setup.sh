@@ -9,6 +9,8 @@ packages=(
 	python3-scapy tshark tcpdump           # test pcaps and their judges
 	iproute2 iputils-ping                  # live tests: namespaces, TAP, ping
 	clang libclang-rt-dev                  # libFuzzer harnesses
+	netcat-openbsd                         # live TCP and UDP tests
+	valgrind bc                            # bench/rx_instructions.sh
 )
 
 missing=()
