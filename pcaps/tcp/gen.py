@@ -27,6 +27,10 @@ CASES = {
     "syn_no_opts": [seg("S", 2000)],
     "exchange": [seg("S", 3000, opts=LINUX_SYN_OPTS), seg("A", 3001, 1), seg("PA", 3001, 1, b"GET / HTTP/1.0\r\n\r\n"),
                  seg("FA", 3019, 1)],
+    # acknowledgment numbers count from the stack's ISN (replayed with --isn-relative): a passive
+    # open, 14 bytes of data, and the peer's FIN
+    "rel_exchange": [seg("S", 3000, opts=[("MSS", 1460)]), seg("A", 3001, 1), seg("PA", 3001, 1, b"hello, ustack\n"),
+                     seg("FA", 3015, 1)],
     "syn_closed_port": [seg("S", 4000, dport=81)],
     "ack_closed_port": [seg("A", 5000, 12345, dport=81)],
     "rst_closed_port": [seg("R", 6000, dport=81)],

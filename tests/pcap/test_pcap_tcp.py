@@ -100,7 +100,38 @@ def t_bad_flags(name):
     return run
 
 
+def t_rel_exchange(r):
+    frames, st = r.replay("rel_exchange", NEIGH, "--tcp-listen=80", "--isn-relative", "--linger=3.5")
+    if len(frames) != 5:
+        raise Failure("expected SYN-ACK, ACK, FIN and two FIN retransmissions, got %d frames: %s"
+                      % (len(frames), [f.summary() for f in frames]))
+    isn = frames[0][TCP].seq
+
+    def out(flags, seq, ack, got):
+        exp = Ether(dst=PEER_MAC, src=ST_MAC) / IP(src=ST_IP, dst=PEER_IP, ttl=64, flags="DF") / \
+            TCP(sport=80, dport=40000, flags=flags, seq=(isn + seq) & 0xffffffff, ack=ack, window=65535)
+        return with_id(exp, got)
+
+    # RFC 9293 §3.5: SYN-ACK, our MSS only (the peer offered no other option)
+    exp = out("SA", 0, 3001, frames[0])
+    exp[TCP].options = [("MSS", 1460)]
+    same(exp, frames[0], "SYN-ACK")
+    # §3.10.7.4 eighth step: the FIN (after 14 bytes of data) is acknowledged at once: 3001 + 14 + 1
+    same(out("A", 1, 3016, frames[1]), frames[1], "ACK of data and FIN")
+    # the application read to the end and closed: our FIN (§3.6 case 1, passive side, LAST-ACK)
+    for i in (2, 3, 4):
+        same(out("FA", 1, 3016, frames[i]), frames[i], "FIN")
+    # RFC 6298 §2.1, §5.5: no RTT sample was taken (the passive handshake is not timed yet, and
+    # there are no timestamps), so the RTO is 1 s, then doubled
+    gaps = [round(float(frames[i + 1].time - frames[i].time), 6) for i in (2, 3)]
+    if gaps != [1.0, 2.0]:
+        raise Failure("FIN retransmitted after %s s, expected [1.0, 2.0]" % gaps)
+    expect_counter(st, "Tcp", "RetransSegs", 2)
+
+
 CASES = [
+    ("rel_exchange", "RFC 9293 §3.5, §3.6, RFC 6298: passive open, data, the peer's FIN acknowledged, our FIN "
+     "retransmitted after 1 s then 2 s", t_rel_exchange),
     ("syn_linux_opts", "RFC 9293 §3.5, RFC 7323, RFC 2018, RFC 6298: a SYN with Linux's options gets a SYN-ACK "
      "with ours, sent again after 1 s",
      t_syn_linux_opts),
