@@ -305,6 +305,14 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 		}
 		if (!tcp_child_established(tp))
 			return false; /* the accept queue is full: the peer will resend */
+		{
+			/* RFC 6298 §2.2, §3 (Karn): the SYN-ACK gives the first RTT sample unless it was
+			 * sent again (as Linux's tcp_synack_rtt_meas); with timestamps the echoed TSval
+			 * gives it in tcp_ack_new */
+			struct sk_buff *syn = skb_peek(&tp->write_q);
+			if (!tp->ts_ok && syn && (TCP_SKB_CB(syn)->flags & TCPF_SYN) && !TCP_SKB_CB(syn)->retrans)
+				tcp_rtt_sample(tp, (uint32_t)((st->now - TCP_SKB_CB(syn)->sent_ns) / 1000));
+		}
 		tcp_set_state(tp, TCP_ESTABLISHED);
 		tp->snd_wnd = wnd;
 		tp->snd_wl1 = cb->seq;

@@ -337,14 +337,23 @@ static void tt_accept(struct tt *t, const struct topts *o)
 }
 
 /* ESTABLISHED through a passive open where the peer offered only MSS 1460: no timestamps, no
- * window scaling, no SACK, so every later segment is a bare 20-byte header (RFC 9293 §3.5). */
-static void tt_established(struct tt *t)
+ * window scaling, no SACK, so every later segment is a bare 20-byte header (RFC 9293 §3.5). The
+ * peer's ACK comes rtt after the SYN-ACK: the stack's first RTT sample (RFC 6298 §2.2). */
+static void tt_established_after(struct tt *t, uint64_t rtt)
 {
 	struct topts o = { .mss = 1460 };
 	struct pkt sa;
 
 	tt_syn(t, &o, &sa);
+	if (rtt)
+		th_advance(&t->h, rtt);
 	tt_accept(t, NULL);
+}
+
+/* The same with the ACK at the same instant: a first sample of ~0, so the RTO is the 200 ms floor. */
+static void tt_established(struct tt *t)
+{
+	tt_established_after(t, 0);
 }
 
 /* The stack's data: n bytes of the pattern from offset off, sent with us_tcp_send. */
@@ -849,28 +858,32 @@ END_TEST
 
 /* ---- sending ---- */
 
-/* RFC 6298: with no RTT sample (the passive open without timestamps gave none) the RTO is 1 s
- * (§2.1); unacknowledged data is resent after it (§5.4), then after twice it (§5.5); an ACK of the
- * retransmitted data gives no sample (Karn, §3) so the backed-off RTO stays; new data timed and
- * acknowledged after 100 ms gives SRTT 100 ms, RTTVAR 50 ms, RTO = 100 + 4 * 50 = 300 ms (§2.2),
+/* RFC 6298: the handshake's 100 ms sample gives SRTT 100 ms, RTTVAR 50 ms, RTO = 100 + 4 * 50 =
+ * 300 ms (§2.2); unacknowledged data is resent after it (§5.4), then after twice it (§5.5); an ACK
+ * of the retransmitted data gives no sample (Karn, §3) so the backed-off RTO stays; new data timed
+ * and acknowledged after 100 ms gives SRTT 100 ms, RTTVAR 3/4 * 50 = 37.5 ms, RTO 250 ms (§2.3),
  * with the backoff gone. */
 START_TEST(test_retransmission_timeout)
 {
 	struct us_tcp_info info;
 
 	tt_start(&T);
-	tt_established(&T);
+	tt_established_after(&T, 100 * MS);
+	ck_assert_int_eq(us_tcp_info(T.c, &info), 0);
+	ck_assert_uint_eq(info.srtt_us, 100000);
+	ck_assert_uint_eq(info.rttvar_us, 50000);
+	ck_assert_uint_eq(info.rto_us, 300000);
 	stack_send(&T, 0, 100);
 	EXPECT(&T, TCPF_ACK, T.snd, T.rcv, 100);
 	NOTHING(&T);
-	th_advance(&T.h, 1 * SEC - 1);
+	th_advance(&T.h, 300 * MS - 1);
 	NOTHING(&T);
 	th_advance(&T.h, 1);
 	EXPECT(&T, TCPF_ACK, T.snd, T.rcv, 100);
 	NOTHING(&T);
 	ck_assert_int_eq(th_stat(&T.h, "Tcp", "RetransSegs"), 1);
 	ck_assert_int_eq(th_stat(&T.h, "TcpExt", "TCPTimeouts"), 1);
-	th_advance(&T.h, 2 * SEC - 1);
+	th_advance(&T.h, 600 * MS - 1);
 	NOTHING(&T);
 	th_advance(&T.h, 1);
 	EXPECT(&T, TCPF_ACK, T.snd, T.rcv, 100);
@@ -882,7 +895,7 @@ START_TEST(test_retransmission_timeout)
 	T.snd += 100;
 	NOTHING(&T);
 	ck_assert_int_eq(us_tcp_info(T.c, &info), 0);
-	ck_assert_uint_eq(info.rto_us, 4000000);
+	ck_assert_uint_eq(info.rto_us, 1200000);
 
 	stack_send(&T, 100, 200);
 	EXPECT(&T, TCPF_ACK, T.snd, T.rcv, 200);
@@ -892,17 +905,17 @@ START_TEST(test_retransmission_timeout)
 	NOTHING(&T);
 	ck_assert_int_eq(us_tcp_info(T.c, &info), 0);
 	ck_assert_uint_eq(info.srtt_us, 100000);
-	ck_assert_uint_eq(info.rttvar_us, 50000);
-	ck_assert_uint_eq(info.rto_us, 300000);
+	ck_assert_uint_eq(info.rttvar_us, 37500);
+	ck_assert_uint_eq(info.rto_us, 250000);
 
 	stack_send(&T, 300, 300);
 	EXPECT(&T, TCPF_ACK, T.snd, T.rcv, 300);
-	th_advance(&T.h, 300 * MS - 1);
+	th_advance(&T.h, 250 * MS - 1);
 	NOTHING(&T);
 	th_advance(&T.h, 1);
 	EXPECT(&T, TCPF_ACK, T.snd, T.rcv, 300);
 	NOTHING(&T);
-	th_advance(&T.h, 600 * MS - 1);
+	th_advance(&T.h, 500 * MS - 1);
 	NOTHING(&T);
 	th_advance(&T.h, 1);
 	EXPECT(&T, TCPF_ACK, T.snd, T.rcv, 300);
@@ -959,7 +972,7 @@ static void expect_probe_at(struct tt *t, int line)
  * go. */
 START_TEST(test_zero_window)
 {
-	uint64_t gap = 1 * SEC;
+	uint64_t gap = 200 * MS; /* the RTO after the handshake's ~0 sample: the 200 ms floor */
 
 	tt_start(&T);
 	T.win = 0;
@@ -991,9 +1004,12 @@ END_TEST
 START_TEST(test_fast_retransmit)
 {
 	struct us_tcp_info info;
+	uint32_t srtt;
 
 	tt_start(&T);
 	tt_established(&T);
+	ck_assert_int_eq(us_tcp_info(T.c, &info), 0);
+	srtt = info.srtt_us;
 	stack_send(&T, 0, 4 * 1460);
 	for (uint32_t i = 0; i < 4; i++)
 		EXPECT(&T, TCPF_ACK, T.snd + i * 1460, T.rcv, 1460);
@@ -1014,7 +1030,7 @@ START_TEST(test_fast_retransmit)
 	T.snd += 4 * 1460;
 	NOTHING(&T);
 	ck_assert_int_eq(us_tcp_info(T.c, &info), 0);
-	ck_assert_uint_eq(info.srtt_us, 0);
+	ck_assert_uint_eq(info.srtt_us, srtt); /* the handshake's sample, untouched */
 	tt_end(&T);
 }
 END_TEST
