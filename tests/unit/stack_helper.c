@@ -153,10 +153,23 @@ uint32_t th_echo(uint8_t *buf, uint32_t saddr, uint32_t daddr, uint16_t id, uint
 	return th_ipv4(buf, saddr, daddr, 1, 0x1234, 0, 64, icmp, 8 + dlen);
 }
 
+uint16_t th_udp_sum(uint32_t saddr, uint32_t daddr, const uint8_t *u, uint32_t ulen)
+{
+	static uint8_t p[12 + 65536];
+
+	put_be32(p, saddr);
+	put_be32(p + 4, daddr);
+	p[8] = 0;
+	p[9] = 17;
+	put_be16(p + 10, (uint16_t)ulen);
+	memcpy(p + 12, u, ulen);
+	return th_csum(p, 12 + ulen);
+}
+
 uint32_t th_udp(uint8_t *buf, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
 		const uint8_t *data, uint32_t dlen)
 {
-	uint8_t u[2048], pseudo[2048 + 12];
+	uint8_t u[2048];
 	uint16_t c;
 
 	ck_assert_uint_le(dlen + 8, sizeof(u));
@@ -166,14 +179,7 @@ uint32_t th_udp(uint8_t *buf, uint32_t saddr, uint32_t daddr, uint16_t sport, ui
 	put_be16(u + 6, 0);
 	if (dlen)
 		memcpy(u + 8, data, dlen);
-	/* RFC 768: the checksum covers a pseudo header of addresses, protocol and length */
-	put_be32(pseudo, saddr);
-	put_be32(pseudo + 4, daddr);
-	pseudo[8] = 0;
-	pseudo[9] = 17;
-	put_be16(pseudo + 10, (uint16_t)(8 + dlen));
-	memcpy(pseudo + 12, u, 8 + dlen);
-	c = th_csum(pseudo, 12 + 8 + dlen);
+	c = th_udp_sum(saddr, daddr, u, 8 + dlen); /* RFC 768: over the pseudo header too */
 	put_be16(u + 6, c ? c : 0xffff);
 	return th_ipv4(buf, saddr, daddr, 17, 0x4321, 0, 64, u, 8 + dlen);
 }

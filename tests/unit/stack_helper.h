@@ -63,6 +63,9 @@ uint32_t th_icmp_msg(uint8_t *m, uint8_t type, uint8_t code, uint32_t rest, cons
 void th_expect_frame(struct th *t, uint8_t *want, uint32_t wlen);
 /* Check the stack has sent nothing more. */
 void th_expect_nothing(struct th *t);
+/* The RFC 768 checksum of a UDP datagram (u, ulen bytes, checksum field as it is) under the pseudo
+ * header of saddr, daddr, protocol 17 and the UDP length: 0 when the field holds a correct sum. */
+uint16_t th_udp_sum(uint32_t saddr, uint32_t daddr, const uint8_t *u, uint32_t ulen);
 /* The RFC 1071 checksum of len bytes (0 over a buffer holding a correct checksum). */
 uint16_t th_csum(const uint8_t *p, uint32_t len);
 

@@ -124,20 +124,6 @@ static void expect_echo_reply(void)
 	th_expect_nothing(&t);
 }
 
-/* The RFC 768 checksum of a UDP datagram under its pseudo header (0 when the field is right). */
-static uint16_t udp_sum(uint32_t saddr, uint32_t daddr, const uint8_t *u, uint32_t ulen)
-{
-	static uint8_t p[12 + 65536];
-
-	put_be32(p, saddr);
-	put_be32(p + 4, daddr);
-	p[8] = 0;
-	p[9] = 17;
-	put_be16(p + 10, (uint16_t)ulen);
-	memcpy(p + 12, u, ulen);
-	return th_csum(p, 12 + ulen);
-}
-
 /* A UDP datagram of ulen bytes from the peer's port 5555 to our 7000, data bytes already in place:
  * header and checksum filled in (RFC 768). */
 static void udp_from_peer(uint8_t *dgram, uint32_t ulen)
@@ -148,7 +134,7 @@ static void udp_from_peer(uint8_t *dgram, uint32_t ulen)
 	put_be16(dgram + 2, 7000);
 	put_be16(dgram + 4, (uint16_t)ulen);
 	put_be16(dgram + 6, 0);
-	c = udp_sum(PEER_IP, ST_IP, dgram, ulen);
+	c = th_udp_sum(PEER_IP, ST_IP, dgram, ulen);
 	put_be16(dgram + 6, c ? c : 0xffff);
 }
 
@@ -497,7 +483,7 @@ static int send_fragmented(uint32_t len)
 	ck_assert_uint_eq(get_be16(got + 2), 5555);
 	ck_assert_uint_eq(get_be16(got + 4), 8 + len);
 	ck_assert_uint_ne(get_be16(got + 6), 0);
-	ck_assert_uint_eq(udp_sum(ST_IP, PEER_IP, got, glen), 0);
+	ck_assert_uint_eq(th_udp_sum(ST_IP, PEER_IP, got, glen), 0);
 	ck_assert_mem_eq(got + 8, data, len);
 	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Ip", "OutRequests"), 1);

@@ -19,21 +19,6 @@
 
 static struct th t;
 
-/* The RFC 768 checksum of a UDP datagram (u, ulen bytes, checksum field as it is) under the pseudo
- * header of saddr, daddr, protocol 17 and the UDP length: 0 when the field holds a correct sum. */
-static uint16_t udp_sum(uint32_t saddr, uint32_t daddr, const uint8_t *u, uint32_t ulen)
-{
-	static uint8_t p[12 + 65536];
-
-	put_be32(p, saddr);
-	put_be32(p + 4, daddr);
-	p[8] = 0;
-	p[9] = 17;
-	put_be16(p + 10, (uint16_t)ulen);
-	memcpy(p + 12, u, ulen);
-	return th_csum(p, 12 + ulen);
-}
-
 /* The frame the stack should send: Ethernet (stack -> peer) + a 20-byte IPv4 header (TTL 64, DF
  * clear; the ID is taken from the frame received) + payload. */
 static uint32_t out_frame(uint8_t *buf, uint8_t proto, uint32_t daddr, const uint8_t *payload,
@@ -66,7 +51,7 @@ static uint32_t udp_msg(uint8_t *u, uint16_t sport, uint32_t daddr, uint16_t dpo
 	put_be16(u + 4, (uint16_t)(8 + dlen));
 	put_be16(u + 6, 0);
 	memcpy(u + 8, data, dlen);
-	c = udp_sum(ST_IP, daddr, u, 8 + dlen);
+	c = th_udp_sum(ST_IP, daddr, u, 8 + dlen);
 	put_be16(u + 6, c ? c : 0xffff);
 	return 8 + dlen;
 }
@@ -255,7 +240,7 @@ START_TEST(test_length_shorter_than_ip_payload)
 	put_be16(u8 + 6, 0);
 	memcpy(u8 + 8, "data", 4);
 	ulen = 12;
-	put_be16(u8 + 6, udp_sum(PEER_IP, ST_IP, u8, ulen));
+	put_be16(u8 + 6, th_udp_sum(PEER_IP, ST_IP, u8, ulen));
 	memcpy(u8 + ulen, "TRAILER!", 8);
 	n = th_ipv4(f, PEER_IP, ST_IP, 17, 0x77, 0, 64, u8, ulen + 8);
 	th_send(&t, f, n);
@@ -281,7 +266,7 @@ START_TEST(test_send_checksum)
 	ulen = udp_msg(u8, 7000, PEER_IP, 5555, "odd", 3);
 	wn = out_frame(want, 17, PEER_IP, u8, ulen);
 	th_expect_frame(&t, want, wn);
-	ck_assert_uint_eq(udp_sum(ST_IP, PEER_IP, want + 34, ulen), 0);
+	ck_assert_uint_eq(th_udp_sum(ST_IP, PEER_IP, want + 34, ulen), 0);
 	th_expect_nothing(&t);
 	ck_assert_int_eq(th_stat(&t, "Udp", "OutDatagrams"), 1);
 	us_udp_close(u);
@@ -305,15 +290,15 @@ START_TEST(test_send_checksum_zero_as_ones)
 	put_be16(u8 + 4, 10);
 	put_be16(u8 + 6, 0);
 	memcpy(u8 + 8, data, 2);
-	c = udp_sum(ST_IP, PEER_IP, u8, 10); /* ~S */
+	c = th_udp_sum(ST_IP, PEER_IP, u8, 10); /* ~S */
 	put_be16(data, c);
 	memcpy(u8 + 8, data, 2);
-	ck_assert_uint_eq(udp_sum(ST_IP, PEER_IP, u8, 10), 0); /* computed checksum is zero */
+	ck_assert_uint_eq(th_udp_sum(ST_IP, PEER_IP, u8, 10), 0); /* computed checksum is zero */
 	ck_assert_int_eq(us_udp_sendto(u, data, 2, PEER_IP, 5555), 2);
 	ck_assert_int_eq(th_recv(&t, out, sizeof(out)), 14 + 20 + 10);
 	ck_assert_uint_eq(get_be16(out + 34 + 6), 0xffff);
 	ck_assert_mem_eq(out + 34 + 8, data, 2);
-	ck_assert_uint_eq(udp_sum(ST_IP, PEER_IP, out + 34, 10), 0);
+	ck_assert_uint_eq(th_udp_sum(ST_IP, PEER_IP, out + 34, 10), 0);
 	th_expect_nothing(&t);
 	us_udp_close(u);
 	th_teardown(&t);
