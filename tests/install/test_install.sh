@@ -22,7 +22,13 @@ cmake -S "$src/tests/install/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="
 cmake --build "$work/consumer" >/dev/null
 LD_LIBRARY_PATH="$libdir/.." "$work/consumer/consumer_shared"
 "$work/consumer/consumer_static"
-ldd "$work/consumer/consumer_shared" | grep -q "libustack.so" || { echo "FAIL: not linked to the shared library"; exit 1; }
+# Read the dynamic section into a variable first: with pipefail, `grep -q` closing the pipe early
+# can kill the writer with SIGPIPE and fail the pipeline although the match was found.
+needed=$(readelf -d "$work/consumer/consumer_shared")
+case $needed in
+*"Shared library: [libustack.so"*) ;;
+*) echo "FAIL: consumer_shared does not link libustack.so"; exit 1 ;;
+esac
 
 echo "== pkg-config ustack"
 export PKG_CONFIG_PATH="$libdir"

@@ -45,11 +45,11 @@ sleep 0.3
 
 # 1. ping the stack
 out=$(nsx ping -n -c 20 -i 0.2 -W 2 198.18.0.2 2>&1)
-if echo "$out" | grep -q " 0% packet loss"; then ok "kernel ping -c 20 -i 0.2: 0% loss"; else bad "kernel ping: $out"; fi
+if [[ $out == *" 0% packet loss"* ]]; then ok "kernel ping -c 20 -i 0.2: 0% loss"; else bad "kernel ping: $out"; fi
 
 # 2. fragmented both ways
 out=$(nsx ping -n -c 5 -i 0.2 -s 4000 -W 2 198.18.0.2 2>&1)
-if echo "$out" | grep -q " 0% packet loss"; then ok "kernel ping -s 4000: 0% loss"; else bad "kernel ping -s 4000: $out"; fi
+if [[ $out == *" 0% packet loss"* ]]; then ok "kernel ping -s 4000: 0% loss"; else bad "kernel ping -s 4000: $out"; fi
 
 # 4. UDP echo with nc, byte-exact, including 8,000 bytes (fragmented both ways)
 udp_check() {
@@ -71,7 +71,7 @@ nsx ip tuntap add dev ust1 mode tap 2>/dev/null
 nsx ip addr add 198.18.1.1/24 dev ust1
 nsx ip link set ust1 up
 out=$(nsx "$build/examples/ping" --tap ust1 --addr 198.18.1.2/24 -c 3 -i 0.2 198.18.1.1 2>&1)
-if echo "$out" | grep -q "3 received"; then ok "examples/ping -> kernel: 3 replies"; else bad "examples/ping: $out"; fi
+if [[ $out == *"3 received"* ]]; then ok "examples/ping -> kernel: 3 replies"; else bad "examples/ping: $out"; fi
 
 kill "${pids[0]}" 2>/dev/null
 wait "${pids[0]}" 2>/dev/null
