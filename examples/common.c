@@ -1,13 +1,20 @@
 /*
- * common.c - option handling and stack set-up shared by the examples.
+ * common.c - option handling and stack set-up shared by the examples, and the small helpers the
+ * socket examples share: parsing "A.B.C.D:PORT", waiting on one descriptor without missing SIGINT,
+ * connecting with a timeout, sending a whole buffer.
  */
 #include "common.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 volatile sig_atomic_t ex_stop;
+static struct us_stack *ex_started; /* the stack ex_stack_start runs in a thread */
 
 static void ex_on_signal(int sig)
 {
@@ -17,8 +24,14 @@ static void ex_on_signal(int sig)
 
 void ex_signals(void)
 {
-	signal(SIGINT, ex_on_signal);
-	signal(SIGTERM, ex_on_signal);
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = ex_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: a read of stdin returns EINTR and the loop sees ex_stop */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 void ex_opts_init(struct ex_opts *o)
@@ -90,8 +103,32 @@ struct us_stack *ex_stack_up(const struct ex_opts *o, uint32_t *addr_out)
 	return st;
 }
 
+struct us_stack *ex_stack_start(const struct ex_opts *o, uint32_t *addr_out)
+{
+	struct us_stack *st = ex_stack_up(o, addr_out);
+	sigset_t block, old;
+	int r;
+
+	us_stack_set_default(st);
+	/* The stack's thread inherits the signal mask: SIGINT and SIGTERM are left to this thread. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	r = us_stack_start(st);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r < 0)
+		ex_die("us_stack_start", strerror(-r));
+	ex_started = st;
+	return st;
+}
+
 int ex_stack_down(struct us_stack *st, int status)
 {
+	if (st == ex_started) {
+		us_stack_stop(st);
+		ex_started = NULL;
+	}
 	fprintf(stderr, "\n");
 	us_stats_dump(st, stderr);
 	if (us_stack_destroy(st) != 0) {
@@ -99,4 +136,186 @@ int ex_stack_down(struct us_stack *st, int status)
 		return 1;
 	}
 	return status;
+}
+
+long ex_parse_port(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > 65535)
+		return -1;
+	return v;
+}
+
+int ex_parse_sockaddr(const char *s, uint16_t default_port, struct sockaddr_in *sin)
+{
+	char host[16];
+	const char *colon = strchr(s, ':');
+	size_t hlen = colon ? (size_t)(colon - s) : strlen(s);
+	long port = default_port;
+	uint32_t addr;
+
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -1;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (strchr(host, '/') || us_parse_ipv4(host, &addr, NULL) != 0)
+		return -1;
+	if (colon && (port = ex_parse_port(colon + 1)) < 0)
+		return -1;
+	if (port < 1)
+		return -1;
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(addr);
+	sin->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+char *ex_format_sockaddr(const struct sockaddr_in *sin, char *buf)
+{
+	char a[16];
+
+	snprintf(buf, EX_ADDRSTRLEN, "%s:%u", us_format_ipv4(ntohl(sin->sin_addr.s_addr), a),
+		 (unsigned)ntohs(sin->sin_port));
+	return buf;
+}
+
+int ex_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: return -1;
+	}
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+double ex_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int ex_wait_fd(int fd, short events, int timeout_ms)
+{
+	double end = ex_seconds() + (timeout_ms < 0 ? 0 : timeout_ms / 1e3);
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = events };
+		int slice = 100, n;
+
+		if (ex_stop) {
+			errno = EINTR;
+			return -1;
+		}
+		if (timeout_ms >= 0) {
+			double left_ms = (end - ex_seconds()) * 1e3;
+			if (left_ms < slice)
+				slice = left_ms > 0 ? (int)left_ms + 1 : 0;
+		}
+		n = us_poll(&p, 1, slice);
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (n > 0)
+			return p.revents;
+		if (timeout_ms >= 0 && ex_seconds() >= end)
+			return 0;
+	}
+}
+
+int ex_tcp_connect(const struct sockaddr_in *to, int timeout_ms)
+{
+	int fd = us_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), err = 0, r, saved;
+	socklen_t len = sizeof(err);
+
+	if (fd < 0)
+		return -1;
+	if (us_connect(fd, (const struct sockaddr *)to, sizeof(*to)) == 0)
+		return fd;
+	if (errno != EINPROGRESS)
+		goto fail;
+	r = ex_wait_fd(fd, POLLOUT, timeout_ms);
+	if (r < 0)
+		goto fail;
+	if (r == 0) {
+		errno = ETIMEDOUT;
+		goto fail;
+	}
+	if (us_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		goto fail;
+	if (err) {
+		errno = err;
+		goto fail;
+	}
+	return fd;
+fail:
+	saved = errno;
+	us_close(fd);
+	errno = saved;
+	return -1;
+}
+
+int ex_listen(int type, uint16_t port, int backlog)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = us_socket(AF_INET, type | SOCK_NONBLOCK, 0), one = 1, saved;
+
+	if (fd < 0)
+		return -1;
+	if (us_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    us_bind(fd, (const struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    (type == SOCK_STREAM && us_listen(fd, backlog) < 0)) {
+		saved = errno;
+		us_close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int ex_send_all(int fd, const void *buf, size_t len, int timeout_ms)
+{
+	const uint8_t *p = buf;
+
+	while (len > 0) {
+		ssize_t n = us_send(fd, p, len, MSG_NOSIGNAL);
+		int r;
+
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		r = ex_wait_fd(fd, POLLOUT, timeout_ms);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+	}
+	return 0;
 }

@@ -1,12 +1,16 @@
 /*
  * common.h - what every example shares: the standard options (--tap, --addr, --gw, --pcap, --mac,
- * --help), bringing a stack up on a TAP device with them, and stopping on SIGINT/SIGTERM.
+ * --help), bringing a stack up on a TAP device with them, stopping on SIGINT/SIGTERM, and a few
+ * helpers for the socket examples (addresses, timed waits on a descriptor, connect with a timeout).
  */
 #ifndef USTACK_EXAMPLES_COMMON_H
 #define USTACK_EXAMPLES_COMMON_H
 
 #include <getopt.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <ustack/ustack.h>
@@ -40,9 +44,42 @@ void ex_opts_init(struct ex_opts *o);
 int ex_opt(struct ex_opts *o, int c, const char *arg);
 /* A stack on the TAP device with the address, gateway and capture asked for; exits on failure. */
 struct us_stack *ex_stack_up(const struct ex_opts *o, uint32_t *addr);
-/* Install SIGINT/SIGTERM handlers that set ex_stop. */
+/* ex_stack_up, then make the stack the default one (us_socket, us_epoll_create) and run its loop in a
+ * background thread, so blocking socket calls sleep. SIGINT and SIGTERM stay with the calling thread. */
+struct us_stack *ex_stack_start(const struct ex_opts *o, uint32_t *addr);
+/* Install SIGINT/SIGTERM handlers that set ex_stop. They do not restart system calls, so a blocked
+ * read(2) of stdin returns EINTR. */
 void ex_signals(void);
-/* Print the counters and tear the stack down; returns the exit status (1 if skbs leaked). */
+/* Stop the stack's thread if ex_stack_start started it, print the counters and tear the stack down;
+ * returns the exit status (1 if skbs leaked). Close every socket first. */
 int ex_stack_down(struct us_stack *st, int status);
+
+/* ---- helpers for the socket examples ---- */
+
+/* A port 1..65535, or -1. */
+long ex_parse_port(const char *s);
+/* "A.B.C.D" or "A.B.C.D:PORT" (default_port when there is no port; 0: a port is required); numeric
+ * IPv4 only. 0 or -1. */
+int ex_parse_sockaddr(const char *s, uint16_t default_port, struct sockaddr_in *sin);
+/* "A.B.C.D:PORT" into buf, which holds at least EX_ADDRSTRLEN bytes; returns buf. */
+#define EX_ADDRSTRLEN 22
+char *ex_format_sockaddr(const struct sockaddr_in *sin, char *buf);
+/* A byte count: digits with an optional K, M or G (powers of 1024). 0 or -1. */
+int ex_parse_size(const char *s, uint64_t *out);
+/* Seconds on the monotonic clock. */
+double ex_seconds(void);
+/* Wait until the ustack descriptor fd has one of events (POLLIN, POLLOUT) or an error or hang-up,
+ * at most timeout_ms (-1: no limit), looking at ex_stop every 100 ms. Returns the revents; 0 on
+ * timeout; -1 with errno EINTR once ex_stop is set (or us_poll's errno). */
+int ex_wait_fd(int fd, short events, int timeout_ms);
+/* A TCP connection to `to`, made within timeout_ms: returns a non-blocking socket, or -1 with errno
+ * (ETIMEDOUT, ECONNREFUSED, EINTR when stopped, ...). */
+int ex_tcp_connect(const struct sockaddr_in *to, int timeout_ms);
+/* A non-blocking socket of type (SOCK_STREAM: listening with backlog; SOCK_DGRAM) bound to port on
+ * every address, SO_REUSEADDR set. -1 with errno. */
+int ex_listen(int type, uint16_t port, int backlog);
+/* Send all len bytes on a non-blocking socket, waiting at most timeout_ms each time the send buffer
+ * is full. 0, or -1 with errno (ETIMEDOUT, EPIPE, ECONNRESET, EINTR, ...). */
+int ex_send_all(int fd, const void *buf, size_t len, int timeout_ms);
 
 #endif
