@@ -8,6 +8,7 @@
 #ifndef USTACK_CORE_H
 #define USTACK_CORE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -59,6 +60,43 @@ struct tcp_table;
 struct udp_sock;
 struct icmp_echo_sock;
 
+/* A UDP endpoint (udp.c; the socket layer reads it too). */
+struct udp_sock {
+	struct udp_sock *hnext;
+	struct us_stack *st;
+	void *owner;	 /* the socket layer's handle, woken on arrivals and errors; NULL: none */
+	uint32_t laddr;	 /* 0: any */
+	uint16_t lport;	 /* 0: not bound */
+	uint32_t raddr;	 /* connected peer, 0: none */
+	uint16_t rport;
+	int err;	 /* pending error (negative errno), 0: none */
+	uint32_t rcvbuf; /* bytes */
+	struct skb_queue rx; /* datagrams: data at the payload, network header at the IP header */
+};
+
+/* what recvfrom reports, in a queued datagram's cb */
+struct udp_cb {
+	uint32_t saddr;
+	uint16_t sport;
+};
+
+/* An ICMP echo endpoint (icmp.c; the socket layer's ping sockets read it too). */
+struct icmp_echo_sock {
+	struct icmp_echo_sock *next;
+	struct us_stack *st;
+	void *owner; /* the socket layer's handle; NULL: none */
+	uint16_t id;
+	struct skb_queue rx; /* replies and errors; data at the echo payload */
+};
+
+/* What us_ping_recv reports, kept in the queued skb's cb. */
+struct ping_cb {
+	int error;
+	uint32_t from;
+	uint16_t seq;
+	uint8_t ttl;
+};
+
 struct arp_table {
 	struct arp_entry **buckets;
 	uint32_t nbuckets; /* power of two */
@@ -79,7 +117,14 @@ struct udp_table {
 	uint32_t count;
 };
 
+struct sock_stack;
+
 struct us_stack {
+	/* The stack lock: the socket API and the loop (us_stack_poll, the stack thread) hold it while
+	 * they touch anything below. The proto.h API does not take it: it is for a stack driven by
+	 * one thread. */
+	pthread_mutex_t lock;
+	struct sock_stack *sock; /* the socket layer's part (socket.c); NULL until first used */
 	struct us_clock own_clock;
 	struct us_clock *clock;
 	uint64_t now; /* the clock read once per poll round (and at API entry) */
@@ -118,6 +163,10 @@ static inline uint64_t us_now(struct us_stack *st)
 }
 
 /* stack.c */
+/* One round of the loop with the stack lock held (us_stack_poll takes it). */
+uint64_t stack_poll_locked(struct us_stack *st);
+/* Hand what the devices' transmit rings hold to their backends. */
+void stack_flush_devices(struct us_stack *st);
 struct us_iface *us_iface_get(struct us_stack *st, int ifindex);
 /* The interface whose address is addr, or NULL. */
 struct us_iface *us_iface_by_addr(struct us_stack *st, uint32_t addr);
@@ -200,6 +249,23 @@ void udp_destroy(struct us_stack *st);
 void udp_rcv(struct us_stack *st, struct sk_buff *skb);
 /* An ICMP error quoting a UDP datagram we sent (quoted: its IP header and at least 8 bytes). */
 void udp_err(struct us_stack *st, const uint8_t *quoted, uint32_t len, int err);
+/* Send one datagram gathered from iov (len bytes in all); daddr 0: the connected peer. Returns len
+ * or -errno, as us_udp_sendto. */
+struct iovec;
+int udp_sendmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, size_t len, uint32_t daddr,
+		uint16_t dport);
+/* Take (or with peek, copy) the next datagram into iov; returns its full length or -errno, as
+ * us_udp_recvfrom. */
+int udp_recvmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, bool peek, uint32_t *saddr,
+		uint16_t *sport);
+
+/* socket.c: a protocol endpoint's readiness may have changed. owner is the socket layer's handle,
+ * stored in the endpoint; the wake is queued and run at the end of the round or API call. */
+void sock_wake(struct us_stack *st, void *owner);
+/* Run the queued wakes: epoll ready lists, waiters. */
+void sock_run_wakes(struct us_stack *st);
+/* The stack is going away: stop its thread, close its descriptors. */
+void sock_stack_destroy(struct us_stack *st);
 
 /* tcp.c, tcp_input.c */
 int tcp_init(struct us_stack *st);

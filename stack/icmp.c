@@ -22,21 +22,6 @@
 
 #define PING_MAX_QUEUED 256
 
-struct icmp_echo_sock {
-	struct icmp_echo_sock *next;
-	struct us_stack *st;
-	uint16_t id;
-	struct skb_queue rx; /* replies and errors; data at the echo payload */
-};
-
-/* What us_ping_recv reports, kept in the queued skb's cb. */
-struct ping_cb {
-	int error;
-	uint32_t from;
-	uint16_t seq;
-	uint8_t ttl;
-};
-
 static inline struct ping_cb *ping_cb(struct sk_buff *skb)
 {
 	_Static_assert(sizeof(struct ping_cb) <= SKB_CB_SIZE, "ping_cb fits in skb->cb");
@@ -57,6 +42,8 @@ static void echo_sock_queue(struct icmp_echo_sock *p, struct sk_buff *skb)
 	if (p->rx.len >= PING_MAX_QUEUED)
 		skb_free(skb_dequeue(&p->rx));
 	skb_queue_tail(&p->rx, skb);
+	if (p->owner)
+		sock_wake(p->st, p->owner);
 }
 
 /* Answer an echo request (skb->data at the ICMP header) with the same identifier, sequence number

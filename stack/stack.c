@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "ustack/socket.h"
 #include "wire/ipv4.h"
 
 struct us_stack *us_stack_create(const struct us_stack_config *cfg)
@@ -27,6 +28,7 @@ struct us_stack *us_stack_create(const struct us_stack_config *cfg)
 		errno = ENOMEM;
 		return NULL;
 	}
+	pthread_mutex_init(&st->lock, NULL);
 	if (cfg)
 		st->cfg = *cfg;
 	if (!st->cfg.rx_budget)
@@ -52,6 +54,9 @@ struct us_stack *us_stack_create(const struct us_stack_config *cfg)
 		errno = ENOMEM;
 		return NULL;
 	}
+	/* the first stack is the one us_socket() uses until told otherwise */
+	if (!us_stack_get_default())
+		us_stack_set_default(st);
 	return st;
 }
 
@@ -61,6 +66,7 @@ uint64_t us_stack_destroy(struct us_stack *st)
 
 	if (!st)
 		return 0;
+	sock_stack_destroy(st);
 	tcp_destroy(st);
 	udp_destroy(st);
 	icmp_destroy(st);
@@ -70,6 +76,7 @@ uint64_t us_stack_destroy(struct us_stack *st)
 		netdev_close(st->ifaces[i].dev);
 	timer_queue_destroy(&st->timers);
 	left = skb_pool_destroy(st->pool);
+	pthread_mutex_destroy(&st->lock);
 	free(st);
 	return left;
 }
@@ -214,7 +221,7 @@ struct us_clock *us_stack_clock(struct us_stack *st)
 	return st->clock;
 }
 
-uint64_t us_stack_poll(struct us_stack *st)
+uint64_t stack_poll_locked(struct us_stack *st)
 {
 	struct sk_buff *batch[NETDEV_MAX_BATCH];
 	uint64_t next, t;
@@ -244,7 +251,26 @@ uint64_t us_stack_poll(struct us_stack *st)
 		if (t < next)
 			next = t;
 	}
+	if (st->sock)
+		sock_run_wakes(st);
 	return next;
+}
+
+uint64_t us_stack_poll(struct us_stack *st)
+{
+	uint64_t next;
+
+	pthread_mutex_lock(&st->lock);
+	next = stack_poll_locked(st);
+	pthread_mutex_unlock(&st->lock);
+	return next;
+}
+
+void stack_flush_devices(struct us_stack *st)
+{
+	for (int i = 0; i < US_MAX_IFACES; i++)
+		if (st->ifaces[i].dev)
+			netdev_flush(st->ifaces[i].dev);
 }
 
 void us_stack_wait(struct us_stack *st, int timeout_ms)

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "siphash.h"
 #include "wire/ipv4.h"
@@ -276,6 +277,7 @@ void tcp_set_state(struct tcp_sock *tp, enum tcp_state state)
 	if (state == TCP_TIME_WAIT)
 		TCPX_INC(st, TW);
 	tp->state = (uint8_t)state;
+	tcp_wake(tp);
 }
 
 void tcp_child_add(struct tcp_sock *l, struct tcp_sock *c)
@@ -340,6 +342,7 @@ bool tcp_child_established(struct tcp_sock *c)
 		l->accept_head = c;
 	l->accept_tail = c;
 	l->accept_len++;
+	tcp_wake(l);
 	return true;
 }
 
@@ -379,10 +382,13 @@ struct us_tcp *us_tcp_open(struct us_stack *st)
 	return (struct us_tcp *)tp;
 }
 
-static bool tcp_port_taken(struct us_stack *st, uint32_t addr, uint16_t port)
+/* Linux's inet_csk_bind_conflict: a port is shared only when both sockets asked for SO_REUSEADDR
+ * and the holder is not listening. */
+static bool tcp_port_taken(struct us_stack *st, uint32_t addr, uint16_t port, bool reuse)
 {
 	for (struct tcp_sock *tp = st->tcp->bhash[port & st->tcp->lhash_mask]; tp; tp = tp->bnext)
-		if (tp->lport == port && (tp->laddr == 0 || addr == 0 || tp->laddr == addr))
+		if (tp->lport == port && (tp->laddr == 0 || addr == 0 || tp->laddr == addr) &&
+		    !(reuse && tp->reuseaddr && tp->state != TCP_LISTEN))
 			return true;
 	return false;
 }
@@ -403,14 +409,14 @@ int us_tcp_bind(struct us_tcp *t, uint32_t addr, uint16_t port)
 
 		for (i = 0; i < n; i++) {
 			uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % n);
-			if (!tcp_port_taken(st, addr, p)) {
+			if (!tcp_port_taken(st, addr, p, false)) {
 				port = p;
 				break;
 			}
 		}
 		if (i == n)
 			return -EADDRINUSE;
-	} else if (tcp_port_taken(st, addr, port)) {
+	} else if (tcp_port_taken(st, addr, port, tp->reuseaddr)) {
 		return -EADDRINUSE;
 	}
 	tp->laddr = addr;
@@ -510,13 +516,15 @@ int us_tcp_connect(struct us_tcp *t, uint32_t addr, uint16_t port)
 	return -EINPROGRESS;
 }
 
-int us_tcp_send(struct us_tcp *t, const void *buf, size_t len)
+int tcp_sendmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt)
 {
-	struct tcp_sock *tp = TP(t);
 	struct us_stack *st = tp->st;
-	const uint8_t *p = buf;
-	size_t done = 0;
+	size_t done = 0, len = 0, off = 0;
+	int vi = 0;
 	uint64_t queued;
+
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
 
 	if (tp->err && tp->state == TCP_CLOSED) {
 		int e = tp->err;
@@ -566,7 +574,20 @@ int us_tcp_send(struct us_tcp *t, const void *buf, size_t len)
 		}
 		n = (uint32_t)(len - done < room ? len - done : room);
 		/* the queue counts bytes at enqueue; account for the growth by hand */
-		skb_put_data(tail, p + done, n);
+		for (uint32_t c = 0; c < n;) {
+			size_t avail;
+			uint32_t k;
+
+			while (off == iov[vi].iov_len) {
+				vi++;
+				off = 0;
+			}
+			avail = iov[vi].iov_len - off;
+			k = (uint32_t)(n - c < avail ? n - c : avail);
+			skb_put_data(tail, (const uint8_t *)iov[vi].iov_base + off, k);
+			off += k;
+			c += k;
+		}
 		tp->write_q.bytes += n;
 		TCP_SKB_CB(tail)->end_seq += n;
 		done += n;
@@ -578,28 +599,55 @@ int us_tcp_send(struct us_tcp *t, const void *buf, size_t len)
 	return (int)done;
 }
 
-int us_tcp_recv(struct us_tcp *t, void *buf, size_t len)
+int us_tcp_send(struct us_tcp *t, const void *buf, size_t len)
 {
-	struct tcp_sock *tp = TP(t);
-	uint8_t *p = buf;
-	size_t done = 0;
-	struct sk_buff *skb;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
+
+	return tcp_sendmsg(TP(t), &iov, 1);
+}
+
+int tcp_recvmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, bool peek)
+{
+	size_t done = 0, len = 0, off = 0;
+	int vi = 0;
+	struct sk_buff *skb, *next;
 
 	if (tp->state == TCP_LISTEN)
 		return -ENOTCONN;
-	while (done < len && (skb = skb_peek(&tp->rcv_q)) != NULL) {
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	for (skb = skb_peek(&tp->rcv_q); done < len && skb; skb = next) {
 		uint32_t n = (uint32_t)(len - done < skb->len ? len - done : skb->len);
 
-		memcpy(p + done, skb->data, n);
+		next = skb->next;
+		for (uint32_t c = 0; c < n;) {
+			size_t room;
+			uint32_t k;
+
+			while (off == iov[vi].iov_len) {
+				vi++;
+				off = 0;
+			}
+			room = iov[vi].iov_len - off;
+			k = (uint32_t)(n - c < room ? n - c : room);
+			memcpy((uint8_t *)iov[vi].iov_base + off, skb->data + c, k);
+			off += k;
+			c += k;
+		}
 		done += n;
+		if (peek)
+			continue;
 		if (n == skb->len) {
 			skb_unlink(&tp->rcv_q, skb); /* takes its bytes off the queue's count */
 			skb_free(skb);
+			next = skb_peek(&tp->rcv_q);
 		} else {
 			skb_pull(skb, n);
 			tp->rcv_q.bytes -= n;
 		}
 	}
+	if (done && peek)
+		return (int)done;
 	if (done) {
 		/* RFC 1122 §4.2.3.3: announce the window once its right edge can move by
 		 * min(RCV.BUFF / 2, MSS) past the edge already offered. Measured against what was
@@ -627,6 +675,13 @@ int us_tcp_recv(struct us_tcp *t, void *buf, size_t len)
 	if ((tp->flags & TF_PEER_FIN) || (tp->flags & TF_SHUT_RD) || tp->state == TCP_CLOSED)
 		return (tp->state == TCP_CLOSED && !(tp->flags & (TF_FREE | TF_PEER_FIN))) ? -ENOTCONN : 0;
 	return -EAGAIN;
+}
+
+int us_tcp_recv(struct us_tcp *t, void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	return tcp_recvmsg(TP(t), &iov, 1, false);
 }
 
 int us_tcp_shutdown(struct us_tcp *t, int how)

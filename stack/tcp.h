@@ -78,6 +78,7 @@ extern const struct tcp_cc_ops tcp_newreno;
 
 struct tcp_sock {
 	struct us_stack *st;
+	void *owner;		 /* the socket layer's handle, woken on readiness changes; NULL: none */
 	struct tcp_sock *hnext;	 /* established/listen hash chain */
 	struct tcp_sock *bnext;	 /* bound-port chain (sockets that own their local port) */
 	bool hashed, bound;
@@ -89,6 +90,7 @@ struct tcp_sock {
 	uint8_t probes;		 /* unanswered keepalive or zero-window probes */
 	uint16_t flags;		 /* TF_* */
 	bool ts_ok, sack_ok, wscale_ok;
+	bool reuseaddr;		 /* SO_REUSEADDR */
 
 	uint32_t laddr, raddr; /* host order; laddr 0 on a wildcard listener */
 	uint16_t lport, rport;
@@ -176,6 +178,13 @@ struct tcp_table {
 	uint8_t hash_key[16];	 /* hash-table seed */
 };
 
+/* Readiness may have changed (data, room, state, error): tell the socket layer, if one owns tp. */
+static inline void tcp_wake(struct tcp_sock *tp)
+{
+	if (tp->owner)
+		sock_wake(tp->st, tp->owner);
+}
+
 /* tcp.c (tcp_init, tcp_destroy, tcp_v4_rcv and tcp_v4_err are in core.h) */
 struct tcp_sock *tcp_sock_new(struct us_stack *st);
 void tcp_set_state(struct tcp_sock *tp, enum tcp_state state);
@@ -192,6 +201,10 @@ bool tcp_child_established(struct tcp_sock *c);
 void tcp_unhash(struct tcp_sock *tp);
 uint32_t tcp_isn(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 const char *tcp_state_name(int state);
+/* The user's send and receive, gathered and scattered (us_tcp_send/us_tcp_recv's results). */
+struct iovec;
+int tcp_sendmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt);
+int tcp_recvmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, bool peek);
 
 /* tcp_output.c */
 /* Send what the windows allow, then an ACK if one is owed. */

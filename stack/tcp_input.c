@@ -242,6 +242,8 @@ static uint32_t tcp_clean_acked(struct tcp_sock *tp, uint32_t ack)
 		}
 		break;
 	}
+	if (freed)
+		tcp_wake(tp); /* room in the send buffer */
 	return freed;
 }
 
@@ -448,6 +450,7 @@ static void tcp_ofo_drain(struct tcp_sock *tp)
 			skb_pull(skb, n);
 			tp->rcv_nxt = data_end;
 			skb_queue_tail(&tp->rcv_q, skb);
+			tcp_wake(tp);
 		} else {
 			skb_free(skb);
 		}
@@ -512,6 +515,7 @@ static void tcp_data_queue(struct tcp_sock *tp, struct sk_buff *skb)
 	}
 	tp->rcv_nxt += skb->len;
 	skb_queue_tail(&tp->rcv_q, skb);
+	tcp_wake(tp);
 	if (had_ofo) {
 		tcp_ofo_drain(tp);
 		tp->flags |= TF_ACK_NOW; /* RFC 5681 §4.2: ACK at once when filling a hole */
@@ -597,6 +601,7 @@ static bool tcp_fast_path(struct tcp_sock *tp, struct sk_buff *skb)
 		TCPX_INC(st, TCPHPHits);
 		tp->rcv_nxt += len;
 		skb_queue_tail(&tp->rcv_q, skb);
+		tcp_wake(tp);
 		tcp_schedule_ack(tp, len);
 	}
 	if ((tp->flags & TF_ACK_NOW) || tp->send_head)

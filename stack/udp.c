@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "checksum.h"
 #include "ustack/proto.h"
@@ -24,23 +25,6 @@
 #define UDP_EPHEMERAL_LO 32768
 #define UDP_EPHEMERAL_HI 60999
 
-struct udp_sock {
-	struct udp_sock *hnext;
-	struct us_stack *st;
-	uint32_t laddr; /* 0: any */
-	uint16_t lport; /* 0: not bound */
-	uint32_t raddr; /* connected peer, 0: none */
-	uint16_t rport;
-	int err;	/* pending error (negative errno), 0: none */
-	uint32_t rcvbuf; /* bytes */
-	struct skb_queue rx; /* datagrams: data at the payload, network header at the IP header */
-};
-
-/* what recvfrom reports, in the queued skb's cb */
-struct udp_cb {
-	uint32_t saddr;
-	uint16_t sport;
-};
 
 static inline struct udp_cb *udp_cb(struct sk_buff *skb)
 {
@@ -156,6 +140,8 @@ void udp_rcv(struct us_stack *st, struct sk_buff *skb)
 	udp_cb(skb)->sport = udp_sport(h);
 	skb_pull(skb, UDP_HDR_LEN);
 	skb_queue_tail(&u->rx, skb);
+	if (u->owner)
+		sock_wake(st, u->owner);
 	UDP_INC(st, InDatagrams);
 	return;
 drop:
@@ -170,8 +156,11 @@ void udp_err(struct us_stack *st, const uint8_t *quoted, uint32_t len, int err)
 	if (len < ipv4_hlen(quoted) + UDP_HDR_LEN)
 		return;
 	u = udp_lookup(st, ipv4_saddr(quoted), udp_sport(uh), ipv4_daddr(quoted), udp_dport(uh));
-	if (u && u->raddr == ipv4_daddr(quoted) && u->rport == udp_dport(uh))
+	if (u && u->raddr == ipv4_daddr(quoted) && u->rport == udp_dport(uh)) {
 		u->err = err;
+		if (u->owner)
+			sock_wake(st, u->owner);
+	}
 }
 
 /* ---- the endpoint API ---- */
@@ -262,9 +251,10 @@ static int udp_take_error(struct udp_sock *u)
 	return e;
 }
 
-int us_udp_sendto(struct us_udp *handle, const void *buf, size_t len, uint32_t daddr, uint16_t dport)
+int udp_sendmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, size_t len, uint32_t daddr,
+		uint16_t dport)
 {
-	struct udp_sock *u = (struct udp_sock *)handle;
+	struct us_udp *handle = (struct us_udp *)u;
 	struct us_stack *st = u->st;
 	struct ip_out o = { .proto = IP_PROTO_UDP };
 	struct rt_result rt;
@@ -304,8 +294,11 @@ int us_udp_sendto(struct us_udp *handle, const void *buf, size_t len, uint32_t d
 	skb_reserve(skb, SKB_MAX_HEADER);
 	h = skb_put(skb, ulen);
 	udp_emit(h, u->lport, dport, ulen);
-	if (len)
-		memcpy(h + UDP_HDR_LEN, buf, len);
+	for (int i = 0, off = UDP_HDR_LEN; i < iovcnt; i++) {
+		if (iov[i].iov_len)
+			memcpy(h + off, iov[i].iov_base, iov[i].iov_len);
+		off += (int)iov[i].iov_len;
+	}
 	csum = csum_fold(csum_partial(h, ulen, csum_pseudo(o.saddr, daddr, IP_PROTO_UDP, ulen)));
 	put_be16(h + 6, csum ? csum : 0xffff); /* RFC 768: a computed zero is sent as all ones */
 	skb_reset_transport_header(skb);
@@ -316,26 +309,51 @@ int us_udp_sendto(struct us_udp *handle, const void *buf, size_t len, uint32_t d
 	return (int)len;
 }
 
-int us_udp_recvfrom(struct us_udp *handle, void *buf, size_t len, uint32_t *saddr, uint16_t *sport)
+int us_udp_sendto(struct us_udp *handle, const void *buf, size_t len, uint32_t daddr, uint16_t dport)
 {
-	struct udp_sock *u = (struct udp_sock *)handle;
+	struct iovec iov = { .iov_base = (void *)(uintptr_t)buf, .iov_len = len };
+
+	return udp_sendmsg((struct udp_sock *)handle, &iov, 1, len, daddr, dport);
+}
+
+int udp_recvmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, bool peek, uint32_t *saddr,
+		uint16_t *sport)
+{
 	struct sk_buff *skb;
+	uint32_t off = 0;
 	int n;
 
 	if (u->err)
 		return udp_take_error(u);
-	skb = skb_dequeue(&u->rx);
+	skb = skb_peek(&u->rx);
 	if (!skb)
 		return -EAGAIN;
-	if (buf && len)
-		memcpy(buf, skb->data, len < skb->len ? len : skb->len);
+	for (int i = 0; i < iovcnt && off < skb->len; i++) {
+		uint32_t c = skb->len - off;
+
+		if (iov[i].iov_len < c)
+			c = (uint32_t)iov[i].iov_len;
+		if (c)
+			memcpy(iov[i].iov_base, skb->data + off, c);
+		off += c;
+	}
 	if (saddr)
 		*saddr = udp_cb(skb)->saddr;
 	if (sport)
 		*sport = udp_cb(skb)->sport;
 	n = (int)skb->len;
-	skb_free(skb);
+	if (!peek) {
+		skb_unlink(&u->rx, skb);
+		skb_free(skb);
+	}
 	return n;
+}
+
+int us_udp_recvfrom(struct us_udp *handle, void *buf, size_t len, uint32_t *saddr, uint16_t *sport)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = buf ? len : 0 };
+
+	return udp_recvmsg((struct udp_sock *)handle, &iov, 1, false, saddr, sport);
 }
 
 int us_udp_getsockname(const struct us_udp *handle, uint32_t *addr, uint16_t *port)

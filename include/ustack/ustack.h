@@ -9,6 +9,7 @@
 #include "ustack/proto.h"
 #include "ustack/ring.h"
 #include "ustack/skb.h"
+#include "ustack/socket.h"
 #include "ustack/stack.h"
 #include "ustack/stats.h"
 
