@@ -10,6 +10,7 @@
  *   echo_client --tap tap1 --addr 198.18.1.2/24 --count 1000 --size 4000 --quiet 198.18.1.1:7
  */
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,7 @@ int main(int argc, char **argv)
 		return ex_stack_down(st, 1);
 	}
 	fprintf(stderr, "echo_client: connected to %s\n", ex_format_sockaddr(&to, a));
+	us_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	t0 = ex_seconds();
 	for (long i = 0; status == 0 && (count < 0 || i < count); i++) {
 		size_t len = (size_t)size;

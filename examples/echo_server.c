@@ -11,6 +11,7 @@
  *   nc 198.18.0.2 7
  */
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,7 @@ static void accept_all(int ep, int lfd, long max_clients, bool quiet)
 		char a[EX_ADDRSTRLEN];
 		struct epoll_event ev;
 		struct conn *c;
+		int one = 1;
 		int fd = us_accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK);
 
 		if (fd < 0) {
@@ -86,6 +88,9 @@ static void accept_all(int ep, int lfd, long max_clients, bool quiet)
 			us_close(fd);
 			continue;
 		}
+		/* echo each piece as it comes: Nagle would hold a short tail back until the client's
+		 * delayed ACK */
+		us_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c->fd = fd;
 		c->peer = peer;
 		c->events = EPOLLIN | EPOLLRDHUP;
