@@ -1,9 +1,15 @@
 /*
- * udp_echo - a UDP echo server (RFC 862) on ustack: every datagram is sent back to where it came
- * from, byte for byte. The stack under it answers ARP and ping.
+ * udp_echo - a UDP echo server (RFC 862) on ustack's socket API: every datagram is sent back to where
+ * it came from, byte for byte. The stack under it answers ARP and ping.
  *
  *   udp_echo [--port N] [--tap NAME] [--addr A/LEN] [--gw ADDR] [--pcap FILE] [--seconds N]
+ *
+ * Try it (in a network namespace; the kernel side of the TAP device gets 198.18.0.1/24):
+ *   udp_echo --tap tap0 --addr 198.18.0.2/24 &
+ *   ip addr add 198.18.0.1/24 dev tap0; ip link set tap0 up
+ *   echo hello | nc -u -w1 198.18.0.2 7
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,12 +31,9 @@ int main(int argc, char **argv)
 	static uint8_t buf[65536];
 	struct ex_opts o;
 	struct us_stack *st;
-	struct us_udp *u;
 	long port = 7;
-	double seconds = 0;
-	uint64_t end;
-	uint32_t addr;
-	int c, r;
+	double seconds = 0, end;
+	int c, fd;
 
 	ex_opts_init(&o);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -47,28 +50,30 @@ int main(int argc, char **argv)
 		fprintf(stderr, "udp_echo: bad port\n");
 		return 2;
 	}
-	st = ex_stack_up(&o, &addr);
+	st = ex_stack_start(&o, NULL);
 	ex_signals();
-	u = us_udp_open(st);
-	r = us_udp_bind(u, 0, (uint16_t)port);
-	if (r < 0) {
-		fprintf(stderr, "udp_echo: bind: %s\n", strerror(-r));
+	fd = ex_listen(SOCK_DGRAM, (uint16_t)port, 0);
+	if (fd < 0) {
+		fprintf(stderr, "udp_echo: bind: %s\n", strerror(errno));
 		return ex_stack_down(st, 1);
 	}
 	fprintf(stderr, "udp_echo: %s on %s, port %ld\n", o.addr, o.tap, port);
-	end = seconds > 0 ? us_stack_now(st) + (uint64_t)(seconds * 1e9) : US_TIME_NEVER;
-	while (!ex_stop && us_stack_now(st) < end) {
-		uint32_t from;
-		uint16_t sport;
-		int n;
+	end = seconds > 0 ? ex_seconds() + seconds : 0;
+	while (!ex_stop && (end == 0 || ex_seconds() < end)) {
+		if (ex_wait_fd(fd, POLLIN, 100) <= 0)
+			continue;
+		for (;;) {
+			struct sockaddr_in from;
+			socklen_t flen = sizeof(from);
+			ssize_t n = us_recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
 
-		us_stack_wait(st, 100);
-		while ((n = us_udp_recvfrom(u, buf, sizeof(buf), &from, &sport)) >= 0) {
-			size_t len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf);
-			us_udp_sendto(u, buf, len, from, sport);
+			/* EAGAIN: all answered; an error (ICMP unreachable for an earlier answer) is
+			 * reported once, and the socket goes on */
+			if (n < 0)
+				break;
+			us_sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, flen);
 		}
-		us_stack_poll(st);
 	}
-	us_udp_close(u);
+	us_close(fd);
 	return ex_stack_down(st, 0);
 }
