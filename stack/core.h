@@ -71,6 +71,7 @@ struct udp_sock {
 	uint16_t rport;
 	int err;	 /* pending error (negative errno), 0: none */
 	uint32_t rcvbuf; /* bytes */
+	bool reuseaddr;	 /* SO_REUSEADDR: the port may be shared with others that set it */
 	struct skb_queue rx; /* datagrams: data at the payload, network header at the IP header */
 };
 

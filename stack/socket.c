@@ -144,6 +144,7 @@ int us_bind(int fd, const struct sockaddr *sa, socklen_t len)
 		r = us_tcp_bind((struct us_tcp *)f->tp, addr, port);
 		break;
 	case SK_UDP:
+		f->u->reuseaddr = f->reuseaddr;
 		r = us_udp_bind((struct us_udp *)f->u, addr, port);
 		break;
 	default:
@@ -439,8 +440,9 @@ static ssize_t tcp_send_locked(struct us_file *f, struct iov_cursor *c, int flag
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP; /* no urgent data in ustack */
 	for (;;) {
-		if (tp->state == TCP_CLOSED && !(tp->flags & TF_FREE) && !tp->err)
-			return -EPIPE; /* never connected: sk_stream_wait_connect */
+		if ((tp->state == TCP_CLOSED && !(tp->flags & TF_FREE) && !tp->err) ||
+		    tp->state == TCP_LISTEN)
+			return -EPIPE; /* never connected, or listening: sk_stream_wait_connect */
 		r = want - done ? tcp_sendmsg(tp, c->v, c->n) : 0;
 		if (r > 0) {
 			done += (size_t)r;

@@ -182,26 +182,27 @@ void tcp_unhash(struct tcp_sock *tp)
 	tp->hashed = false;
 }
 
-static void tcp_bind_hash(struct tcp_sock *tp)
+void tcp_bind_hash(struct tcp_sock *tp)
 {
 	struct tcp_sock **b = &tp->st->tcp->bhash[tp->lport & tp->st->tcp->lhash_mask];
 
 	tp->bnext = *b;
+	if (*b)
+		(*b)->bpprev = &tp->bnext;
+	tp->bpprev = b;
 	*b = tp;
 	tp->bound = true;
 }
 
 static void tcp_bind_unhash(struct tcp_sock *tp)
 {
-	struct tcp_sock **pp;
-
 	if (!tp->bound)
 		return;
-	for (pp = &tp->st->tcp->bhash[tp->lport & tp->st->tcp->lhash_mask]; *pp && *pp != tp;
-	     pp = &(*pp)->bnext)
-		;
-	if (*pp)
-		*pp = tp->bnext;
+	*tp->bpprev = tp->bnext;
+	if (tp->bnext)
+		tp->bnext->bpprev = tp->bpprev;
+	tp->bnext = NULL;
+	tp->bpprev = NULL;
 	tp->bound = false;
 }
 
@@ -358,9 +359,15 @@ void tcp_done(struct tcp_sock *tp, int err)
 	skb_queue_purge(&tp->write_q);
 	tp->send_head = NULL;
 	skb_queue_purge(&tp->ofo_q);
-	if (l) {
-		/* an embryonic or unaccepted child: nobody holds it */
+	if (l && !tp->on_accept_list) {
+		/* an embryonic child: nobody holds it */
 		tcp_free(tp);
+		return;
+	}
+	if (l) {
+		/* an established child not yet accepted stays queued: accept() returns it, and the
+		 * user reads the error (Linux keeps it on the accept queue too) */
+		tp->flags |= TF_FREE;
 		return;
 	}
 	if (tp->flags & TF_ORPHAN)
@@ -438,6 +445,13 @@ int us_tcp_listen(struct us_tcp *t, int backlog)
 		return -EINVAL;
 	if (!tp->bound && (r = us_tcp_bind(t, 0, 0)) < 0)
 		return r;
+	/* SO_REUSEADDR shares a port between bound sockets, never between listeners (Linux's
+	 * inet_csk_listen_start checks again) */
+	for (struct tcp_sock *o = tp->st->tcp->bhash[tp->lport & tp->st->tcp->lhash_mask]; o;
+	     o = o->bnext)
+		if (o != tp && o->lport == tp->lport && o->state == TCP_LISTEN &&
+		    (o->laddr == 0 || tp->laddr == 0 || o->laddr == tp->laddr))
+			return -EADDRINUSE;
 	/* Linux caps the backlog at somaxconn (4096) and treats a negative one as 0 */
 	tp->backlog = backlog < 0 ? 0 : backlog > 4096 ? 4096 : (uint32_t)backlog;
 	tcp_set_state(tp, TCP_LISTEN);
@@ -728,8 +742,9 @@ void us_tcp_close(struct us_tcp *t)
 		 * are forgotten */
 		while (tp->accept_head) {
 			struct tcp_sock *c = tp->accept_head;
-			tcp_send_active_reset(c);
-			tcp_done(c, 0);
+			if (!(c->flags & TF_FREE))
+				tcp_send_active_reset(c);
+			tcp_free(c);
 		}
 		tcp_free(tp);
 		return;

@@ -80,7 +80,8 @@ struct tcp_sock {
 	struct us_stack *st;
 	void *owner;		 /* the socket layer's handle, woken on readiness changes; NULL: none */
 	struct tcp_sock *hnext;	 /* established/listen hash chain */
-	struct tcp_sock *bnext;	 /* bound-port chain (sockets that own their local port) */
+	struct tcp_sock *bnext;	 /* bound-port chain: sockets that hold their local port, accepted */
+	struct tcp_sock **bpprev; /* children too (as Linux's __inet_inherit_port); O(1) unlink */
 	bool hashed, bound;
 	uint8_t state;		 /* enum tcp_state */
 	uint8_t snd_wscale;	 /* shift the peer applies to its window (what it sent) */
@@ -106,8 +107,8 @@ struct tcp_sock {
 	uint16_t mss;	   /* send MSS: payload bytes per segment, options excluded */
 	uint16_t rcv_mss;  /* the MSS we advertised */
 	uint32_t ts_recent; /* RFC 7323 TS.Recent */
-	uint64_t ts_recent_ns;
 	uint32_t ts_offset; /* added to our clock's milliseconds, random per connection */
+	uint64_t ts_recent_ns;
 
 	/* RTT and RTO (RFC 6298), microseconds */
 	uint32_t srtt_us, rttvar_us, rto_us;
@@ -195,6 +196,8 @@ struct tcp_sock *tcp_lookup_established(struct us_stack *st, uint32_t laddr, uin
 					uint32_t raddr, uint16_t rport);
 struct tcp_sock *tcp_lookup_listener(struct us_stack *st, uint32_t laddr, uint16_t lport);
 void tcp_hash(struct tcp_sock *tp);
+/* Hold tp's local port in the bound-port table (bind, connect, and accepted children). */
+void tcp_bind_hash(struct tcp_sock *tp);
 /* A listener's children: put a new one on the SYN list, move it to the accept list. */
 void tcp_child_add(struct tcp_sock *l, struct tcp_sock *c);
 bool tcp_child_established(struct tcp_sock *c);

@@ -100,6 +100,8 @@ static void tcp_rcv_listen(struct tcp_sock *l, struct sk_buff *skb)
 	c->keepidle_ns = l->keepidle_ns;
 	c->keepintvl_ns = l->keepintvl_ns;
 	c->keepcnt = l->keepcnt;
+	c->reuseaddr = l->reuseaddr;
+	tcp_bind_hash(c); /* the child holds the port too (Linux's __inet_inherit_port) */
 	c->irs = cb->seq;
 	c->rcv_nxt = cb->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
@@ -660,8 +662,13 @@ static void tcp_rcv_state_process(struct tcp_sock *tp, struct sk_buff *skb)
 			/* passive: back to LISTEN (the child goes); active: refused */
 			tcp_done(tp, (tp->flags & TF_PASSIVE) ? 0 : -ECONNREFUSED);
 			break;
-		case TCP_ESTABLISHED:
 		case TCP_CLOSE_WAIT:
+			/* the peer had finished: what the user learns is that its writes went
+			 * nowhere (EPIPE, as Linux's tcp_reset) */
+			TCP_INC(st, EstabResets);
+			tcp_done(tp, -EPIPE);
+			break;
+		case TCP_ESTABLISHED:
 			TCP_INC(st, EstabResets);
 			/* fall through */
 		case TCP_FIN_WAIT_1:

@@ -101,7 +101,7 @@ static bool tcp_retransmit_timer(struct tcp_sock *tp)
 	else
 		limit = c->tcp_retries2;
 	if (tp->retries >= limit) {
-		bool orphan = (tp->flags & TF_ORPHAN) || tp->parent;
+		bool orphan = (tp->flags & TF_ORPHAN) || (tp->parent && !tp->on_accept_list);
 		if (tp->state == TCP_SYN_SENT)
 			TCP_INC(st, AttemptFails);
 		else
@@ -171,7 +171,7 @@ static bool tcp_keepalive_timer(struct tcp_sock *tp)
 
 static bool tcp_2msl_timer(struct tcp_sock *tp)
 {
-	bool orphan = (tp->flags & TF_ORPHAN) || tp->parent;
+	bool orphan = (tp->flags & TF_ORPHAN) || (tp->parent && !tp->on_accept_list);
 
 	/* TIME-WAIT is over (RFC 9293 §3.10.8), or an orphan waited too long in FIN-WAIT-2 */
 	tcp_done(tp, 0);

@@ -179,10 +179,13 @@ struct us_udp *us_udp_open(struct us_stack *st)
 	return (struct us_udp *)u;
 }
 
-static bool udp_port_taken(struct us_stack *st, uint32_t addr, uint16_t port)
+/* Linux's udp_lib_lport_inuse: a port is shared only when both endpoints set SO_REUSEADDR (the
+ * newest then receives unicast datagrams: it is first in its chain). */
+static bool udp_port_taken(struct us_stack *st, uint32_t addr, uint16_t port, bool reuse)
 {
 	for (struct udp_sock *u = *udp_bucket(st, port); u; u = u->hnext)
-		if (u->lport == port && (u->laddr == 0 || addr == 0 || u->laddr == addr))
+		if (u->lport == port && (u->laddr == 0 || addr == 0 || u->laddr == addr) &&
+		    !(reuse && u->reuseaddr))
 			return true;
 	return false;
 }
@@ -212,14 +215,14 @@ int us_udp_bind(struct us_udp *handle, uint32_t addr, uint16_t port)
 
 		for (i = 0; i < n; i++) {
 			uint16_t p = (uint16_t)(UDP_EPHEMERAL_LO + (start + i) % n);
-			if (!udp_port_taken(st, addr, p)) {
+			if (!udp_port_taken(st, addr, p, false)) {
 				port = p;
 				break;
 			}
 		}
 		if (i == n)
 			return -EAGAIN; /* what Linux says when the range is exhausted */
-	} else if (udp_port_taken(st, addr, port)) {
+	} else if (udp_port_taken(st, addr, port, u->reuseaddr)) {
 		return -EADDRINUSE;
 	}
 	u->laddr = addr;
