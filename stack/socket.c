@@ -866,6 +866,28 @@ int us_shutdown(int fd, int how)
 	return (int)sock_file_ret(f, r);
 }
 
+/* SO_LINGER {1, N}: a blocking close waits up to N seconds for the data and the FIN to be
+ * acknowledged (socket(7); Linux's tcp_close -> sk_stream_wait_close), then returns 0 either way.
+ * Unread data still means a reset at once, and linger 0 a reset (sock_file_release). */
+static void tcp_linger_wait(struct us_file *f)
+{
+	struct tcp_sock *tp = f->tp;
+	uint64_t deadline;
+
+	if (f->kind != SK_TCP || !f->linger.l_onoff || f->linger.l_linger <= 0 || f->nonblock ||
+	    tp->rcv_q.bytes || (tp->flags & TF_FREE) ||
+	    (tp->state != TCP_ESTABLISHED && tp->state != TCP_CLOSE_WAIT))
+		return;
+	deadline = f->st->now + (uint64_t)f->linger.l_linger * US_NSEC_PER_SEC;
+	us_tcp_shutdown((struct us_tcp *)tp, SHUT_WR);
+	while (f->tp->state == TCP_FIN_WAIT_1 || f->tp->state == TCP_CLOSING ||
+	       f->tp->state == TCP_LAST_ACK) {
+		sock_kick(f->st);
+		if (sock_wait(f, deadline) < 0)
+			break;
+	}
+}
+
 int us_close(int fd)
 {
 	struct us_file *f = sock_fd_get(fd);
@@ -882,8 +904,9 @@ int us_close(int fd)
 		return sock_fail(-EBADF);
 	}
 	st->now = us_clock_now(st->clock);
+	sock_fd_remove(f); /* from here on, other threads see EBADF */
+	tcp_linger_wait(f);
 	sock_file_release(f);
-	sock_fd_remove(f);
 	sock_kick(st);
 	pthread_mutex_unlock(&st->lock);
 	sock_fd_put(f);

@@ -366,6 +366,32 @@ START_TEST(test_linger_zero_resets)
 }
 END_TEST
 
+/* SO_LINGER {1, N}: close blocks until the FIN is acknowledged, or N seconds when nobody answers,
+ * and returns 0 either way (socket(7)). */
+START_TEST(test_linger_waits)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 1 };
+	int cfd, sfd;
+	uint64_t t0;
+
+	live_up(true, NULL);
+	pair_connect(5002, &cfd, &sfd, NULL);
+	ck_assert_int_eq(us_setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	ck_assert_int_eq(us_send(cfd, "bye", 3, 0), 3);
+	t0 = mono_ms();
+	ck_assert_int_eq(us_close(cfd), 0);
+	ck_assert_uint_lt(mono_ms() - t0, 900); /* b's thread acknowledged at once */
+	pair_connect(5003, &cfd, &sfd, NULL);
+	ck_assert_int_eq(us_setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	us_stack_stop(L.b); /* b goes silent */
+	ck_assert_int_eq(us_send(cfd, "lost", 4, 0), 4);
+	t0 = mono_ms();
+	ck_assert_int_eq(us_close(cfd), 0);
+	ck_assert_uint_ge(mono_ms() - t0, 999);
+	live_down();
+}
+END_TEST
+
 /* TCP_INFO in Linux's layout: state, MSS, and an RTT measured on the handshake. */
 START_TEST(test_tcp_info)
 {
@@ -635,6 +661,7 @@ static Suite *socket_suite(void)
 	tcase_add_test(tc, test_rcvtimeo);
 	tcase_add_test(tc, test_epoll_modes);
 	tcase_add_test(tc, test_linger_zero_resets);
+	tcase_add_test(tc, test_linger_waits);
 	tcase_add_test(tc, test_tcp_info);
 	tcase_add_test(tc, test_udp);
 	tcase_add_test(tc, test_ping_socket);
