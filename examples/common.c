@@ -49,6 +49,23 @@ int ex_opt(struct ex_opts *o, int c, const char *arg)
 	case 0x102: o->gw = arg; return 1;
 	case 0x103: o->pcap = arg; return 1;
 	case 0x104: o->mac = arg; return 1;
+	case 0x105:
+	case 0x106: {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || v < 1 || v > 1000000) {
+			fprintf(stderr, "bad --%s: %s\n", c == 0x105 ? "tcp-retries" : "rto-max-ms", arg);
+			exit(2);
+		}
+		if (c == 0x105)
+			o->tcp_retries = (uint32_t)v;
+		else
+			o->rto_max_ms = v;
+		return 1;
+	}
 	default: return 0;
 	}
 }
@@ -62,7 +79,9 @@ static void ex_die(const char *what, const char *detail)
 struct us_stack *ex_stack_up(const struct ex_opts *o, uint32_t *addr_out)
 {
 	struct netdev_config nc = { .name = o->tap };
-	struct us_stack *st = us_stack_create(NULL);
+	struct us_stack_config cfg = { .tcp_retries2 = o->tcp_retries,
+				       .tcp_rto_max_ns = o->rto_max_ms * 1000000 };
+	struct us_stack *st = us_stack_create(&cfg);
 	struct netdev *dev;
 	uint32_t addr, gw;
 	uint8_t plen, gwlen;
