@@ -10,6 +10,7 @@ packages=(
 	iproute2 iputils-ping                  # live tests: namespaces, TAP, ping
 	clang libclang-rt-dev                  # libFuzzer harnesses
 	netcat-openbsd                         # live TCP and UDP tests
+	curl wrk                               # live socket tests: HTTP clients against httpd
 	valgrind bc                            # bench/rx_instructions.sh
 )
 
