@@ -391,13 +391,32 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 	return true;
 }
 
+/* The right edge up to which data is taken: what was advertised, which never shrinks (RFC 9293
+ * §3.8.6.2.2) and so may run a little past the free buffer when window scaling rounded it up (less
+ * than 2^wscale per ACK, RFC 7323 appendix F), or the free buffer if that reaches further. A sender
+ * that stays inside what we offered is never dropped. */
+static uint32_t tcp_rcv_edge(const struct tcp_sock *tp)
+{
+	uint32_t free_end = tp->rcv_nxt + tcp_rcv_window(tp);
+
+	return seq_gt(tp->rcv_adv, free_end) ? tp->rcv_adv : free_end;
+}
+
+/* Memory is the hard limit: the buffer plus a slack for that rounding, so an application that
+ * never reads cannot make the window creep without end. */
+#define TCP_RCV_SLACK (64u * 1024)
+static bool tcp_rcv_mem_ok(const struct tcp_sock *tp, uint32_t len)
+{
+	return tp->rcv_q.bytes + tp->ofo_q.bytes + len <= (uint64_t)tp->rcvbuf + TCP_RCV_SLACK;
+}
+
 /* Out-of-order data: keep it sorted and without overlaps, within the receive buffer. Consumes skb. */
 static void tcp_ofo_queue(struct tcp_sock *tp, struct sk_buff *skb)
 {
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	struct sk_buff *prev = skb_peek_tail(&tp->ofo_q), *next;
 
-	if (skb->len > tcp_rcv_window(tp)) {
+	if (!tcp_rcv_mem_ok(tp, skb->len)) {
 		TCPX_INC(tp->st, TCPOFODrop);
 		skb_free(skb);
 		return;
@@ -478,7 +497,7 @@ static void tcp_data_queue(struct tcp_sock *tp, struct sk_buff *skb)
 {
 	struct us_stack *st = tp->st;
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	uint32_t seq = cb->seq, wnd_end = tp->rcv_nxt + tcp_rcv_window(tp);
+	uint32_t seq = cb->seq, wnd_end = tcp_rcv_edge(tp);
 	bool had_ofo = !skb_queue_empty(&tp->ofo_q);
 
 	if (skb->len == 0) {
@@ -503,6 +522,13 @@ static void tcp_data_queue(struct tcp_sock *tp, struct sk_buff *skb)
 		skb_trim(skb, skb->len - over);
 		cb->end_seq = seq + skb->len;
 		cb->flags &= (uint8_t)~TCPF_FIN;
+	}
+	if (!tcp_rcv_mem_ok(tp, skb->len)) {
+		/* within the window, but past what memory allows (see tcp_rcv_edge) */
+		TCPX_INC(st, TCPRcvQDrop);
+		tp->flags |= TF_ACK_NOW;
+		skb_free(skb);
+		return;
 	}
 	if (seq_gt(seq, tp->rcv_nxt)) {
 		/* a hole before it: keep it aside and say at once what we still miss */

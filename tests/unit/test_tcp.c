@@ -999,6 +999,53 @@ START_TEST(test_zero_window)
 }
 END_TEST
 
+/* RFC 9293 §3.8.6.2.2 and RFC 7323 §2.4 / appendix F: with window scaling the advertised right edge
+ * is rounded and never moves back, so it may run a little past the free buffer. Data the peer sends
+ * inside the window it was offered is taken, every byte, while the application reads nothing: the
+ * edge never retreats, nothing is dropped, and the buffer never holds more than its size plus the
+ * rounding's slack. */
+START_TEST(test_scaled_window_edge)
+{
+	struct pkt syn, a;
+	struct seg sa = { .seq = PEER_ISN, .flags = TCPF_SYN | TCPF_ACK, .win = 65535,
+			  .o = { .mss = 1460, .wsok = true, .ws = 7 } };
+	struct tcp_sock *tp;
+	uint32_t edge, last_edge = 0, sent = 0;
+	int rounds = 0;
+
+	tt_start(&T);
+	tt_connect(&T, &syn);
+	ck_assert_uint_eq(syn.ws, 7);
+	sa.ack = T.snd;
+	peer_seg(&T, &sa);
+	EXPECT_P(&T, TCPF_ACK, T.snd, T.rcv, 0, &a);
+	tp = (struct tcp_sock *)T.c;
+	edge = T.rcv + ((uint32_t)a.win << 7);
+	/* 1448-byte segments (not a multiple of 128), each inside the edge last advertised */
+	while (rounds++ < 1000) {
+		uint32_t room = edge - T.rcv, len = room < 1448 ? room : 1448;
+
+		if (len == 0)
+			break;
+		peer_send(&T, TCPF_ACK, T.rcv, T.snd, pattern + (sent % 8192), len);
+		sent += len;
+		T.rcv += len;
+		th_advance(&T.h, 50 * MS); /* the delayed ACK */
+		EXPECT_P(&T, TCPF_ACK, T.snd, T.rcv, 0, &a);
+		NOTHING(&T);
+		edge = T.rcv + ((uint32_t)a.win << 7);
+		ck_assert_msg(seq_geq(edge, last_edge), "the right edge moved back: %u after %u", edge,
+			      last_edge);
+		last_edge = edge;
+	}
+	ck_assert_int_eq(th_stat(&T.h, "TcpExt", "TCPRcvQDrop"), 0);
+	ck_assert_uint_ge(sent, tp->rcvbuf);
+	ck_assert_uint_le(tp->rcv_q.bytes, tp->rcvbuf + 64u * 1024);
+	ck_assert_uint_eq(tp->rcv_q.bytes, sent);
+	tt_end(&T);
+}
+END_TEST
+
 /* RFC 5681 §3.2: the third duplicate ACK resends the first unacknowledged segment at once, and only
  * it; its ACK gives no RTT sample (Karn). */
 START_TEST(test_fast_retransmit)
@@ -1074,6 +1121,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_retransmission_timeout);
 	tcase_add_test(tc, test_nagle);
 	tcase_add_test(tc, test_zero_window);
+	tcase_add_test(tc, test_scaled_window_edge);
 	tcase_add_test(tc, test_fast_retransmit);
 	suite_add_tcase(s, tc);
 	return s;
