@@ -72,6 +72,7 @@ struct udp_sock {
 	int err;	 /* pending error (negative errno), 0: none */
 	uint32_t rcvbuf; /* bytes */
 	bool reuseaddr;	 /* SO_REUSEADDR: the port may be shared with others that set it */
+	uint8_t ttl;	 /* IP_TTL for what it sends; 0: the stack's default */
 	struct skb_queue rx; /* datagrams: data at the payload, network header at the IP header */
 };
 
@@ -79,6 +80,7 @@ struct udp_sock {
 struct udp_cb {
 	uint32_t saddr;
 	uint16_t sport;
+	uint8_t ttl; /* of the datagram's IP header, for IP_RECVTTL */
 };
 
 /* An ICMP echo endpoint (icmp.c; the socket layer's ping sockets read it too). */
@@ -258,7 +260,7 @@ int udp_sendmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, size_t 
 /* Take (or with peek, copy) the next datagram into iov; returns its full length or -errno, as
  * us_udp_recvfrom. */
 int udp_recvmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, bool peek, uint32_t *saddr,
-		uint16_t *sport);
+		uint16_t *sport, uint8_t *ttl);
 
 /* socket.c: a protocol endpoint's readiness may have changed. owner is the socket layer's handle,
  * stored in the endpoint; the wake is queued and run at the end of the round or API call. */

@@ -64,6 +64,8 @@ struct us_file {
 	int maxseg;	    /* TCP_MAXSEG asked for; 0: none */
 	uint16_t ping_id;   /* SK_PING: the echo identifier (the "port") */
 	uint32_t ping_peer; /* SK_PING: the connected address, 0: none */
+	uint8_t ttl;	    /* IP_TTL; 0: the stack's default */
+	bool recvttl;	    /* IP_RECVTTL: recvmsg reports each datagram's TTL */
 };
 
 struct ep_item {

@@ -157,6 +157,39 @@ static int tcp_set(struct us_file *f, int name, const void *v, socklen_t len)
 	}
 }
 
+/* IPPROTO_IP (ip(7), Linux's do_ip_setsockopt): an int, or a single byte. */
+static int ip_set(struct us_file *f, int name, const void *v, socklen_t len)
+{
+	int val = 0;
+
+	if (!v)
+		return -EFAULT;
+	if (len >= (socklen_t)sizeof(int))
+		memcpy(&val, v, sizeof(int));
+	else if (len >= 1)
+		val = *(const unsigned char *)v;
+	switch (name) {
+	case IP_TTL:
+		if (len < 1)
+			return -EINVAL;
+		if (val == -1)
+			val = 0; /* back to the default */
+		else if (val < 1 || val > 255)
+			return -EINVAL;
+		f->ttl = (uint8_t)val;
+		if (f->kind == SK_TCP)
+			f->tp->ttl = f->ttl;
+		else if (f->kind == SK_UDP)
+			f->u->ttl = f->ttl;
+		return 0;
+	case IP_RECVTTL:
+		f->recvttl = val != 0;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
 int us_setsockopt(int fd, int level, int name, const void *v, socklen_t len)
 {
 	struct us_file *f = sock_file_lock(fd);
@@ -170,6 +203,8 @@ int us_setsockopt(int fd, int level, int name, const void *v, socklen_t len)
 		r = sol_socket_set(f, name, v, len);
 	else if (level == IPPROTO_TCP && f->kind == SK_TCP)
 		r = tcp_set(f, name, v, len);
+	else if (level == IPPROTO_IP)
+		r = ip_set(f, name, v, len);
 	else
 		r = -ENOPROTOOPT;
 	return (int)sock_file_ret(f, r);
@@ -332,6 +367,23 @@ static int tcp_get(struct us_file *f, int name, void *v, socklen_t *len)
 	return opt_out(v, len, &val, sizeof(val));
 }
 
+static int ip_get(struct us_file *f, int name, void *v, socklen_t *len)
+{
+	int val;
+
+	switch (name) {
+	case IP_TTL:
+		val = f->ttl ? f->ttl : f->st->cfg.default_ttl;
+		break;
+	case IP_RECVTTL:
+		val = f->recvttl;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	return opt_out(v, len, &val, sizeof(val));
+}
+
 int us_getsockopt(int fd, int level, int name, void *v, socklen_t *len)
 {
 	struct us_file *f = sock_file_lock(fd);
@@ -349,6 +401,8 @@ int us_getsockopt(int fd, int level, int name, void *v, socklen_t *len)
 		r = sol_socket_get(f, name, v, len);
 	else if (level == IPPROTO_TCP && f->kind == SK_TCP)
 		r = tcp_get(f, name, v, len);
+	else if (level == IPPROTO_IP)
+		r = ip_get(f, name, v, len);
 	else
 		r = -ENOPROTOOPT;
 	return (int)sock_file_ret(f, r);

@@ -498,7 +498,7 @@ static ssize_t ping_send(struct us_file *f, const struct iov_cursor *c, uint32_t
 	r = f->ping ? 0 : ping_open(f, 0);
 	if (r == 0)
 		r = us_ping_send((struct us_ping *)f->ping, daddr, get_be16(buf + 6), buf + ICMP_HDR_LEN,
-				 c->total - ICMP_HDR_LEN, 0);
+				 c->total - ICMP_HDR_LEN, f->ttl);
 	free(buf);
 	return r < 0 ? r : (ssize_t)c->total;
 }
@@ -640,7 +640,7 @@ static ssize_t tcp_recv_locked(struct us_file *f, struct iov_cursor *c, int flag
 }
 
 static ssize_t udp_recv_locked(struct us_file *f, struct iov_cursor *c, int flags, uint32_t *saddr,
-			       uint16_t *sport, int *msg_flags)
+			       uint16_t *sport, uint8_t *ttl, int *msg_flags)
 {
 	bool nonblock = f->nonblock || (flags & MSG_DONTWAIT);
 	uint64_t deadline = sock_timeo_deadline(f->st, f->rcvtimeo_ns);
@@ -649,7 +649,7 @@ static ssize_t udp_recv_locked(struct us_file *f, struct iov_cursor *c, int flag
 	for (;;) {
 		if (f->shut_rd && skb_queue_empty(&f->u->rx))
 			return 0;
-		r = udp_recvmsg(f->u, c->v, c->n, flags & MSG_PEEK, saddr, sport);
+		r = udp_recvmsg(f->u, c->v, c->n, flags & MSG_PEEK, saddr, sport, ttl);
 		if (r >= 0) {
 			if ((size_t)r > c->total) {
 				*msg_flags |= MSG_TRUNC;
@@ -667,7 +667,7 @@ static ssize_t udp_recv_locked(struct us_file *f, struct iov_cursor *c, int flag
 }
 
 static ssize_t ping_recv_locked(struct us_file *f, struct iov_cursor *c, int flags, uint32_t *saddr,
-				int *msg_flags)
+				uint8_t *ttl, int *msg_flags)
 {
 	bool nonblock = f->nonblock || (flags & MSG_DONTWAIT);
 	uint64_t deadline = sock_timeo_deadline(f->st, f->rcvtimeo_ns);
@@ -703,6 +703,7 @@ static ssize_t ping_recv_locked(struct us_file *f, struct iov_cursor *c, int fla
 	n = ICMP_HDR_LEN + rep.len;
 	put_be16(buf + 2, inet_csum(buf, n));
 	*saddr = rep.from;
+	*ttl = rep.ttl;
 	for (int i = 0; i < c->n && off < n; i++) {
 		size_t k = n - off < c->v[i].iov_len ? n - off : c->v[i].iov_len;
 		memcpy(c->v[i].iov_base, buf + off, k);
@@ -716,18 +717,22 @@ static ssize_t ping_recv_locked(struct us_file *f, struct iov_cursor *c, int fla
 	return (ssize_t)n;
 }
 
+/* The receive path of every recv call; *ttl is set (else -1) when the socket asked for IP_RECVTTL
+ * and the datagram has one. */
 static ssize_t sock_recvmsg(int fd, const struct iovec *iov, int iovcnt, int flags,
-			    struct sockaddr *src, socklen_t *srclen, int *msg_flags)
+			    struct sockaddr *src, socklen_t *srclen, int *msg_flags, int *ttl_out)
 {
 	struct us_file *f = sock_file_lock(fd);
 	struct iov_cursor c;
 	uint32_t saddr = 0;
 	uint16_t sport = 0;
+	uint8_t ttl = 0;
 	ssize_t r;
 
 	if (!f)
 		return -1;
 	*msg_flags = 0;
+	*ttl_out = -1;
 	if (!sock_is_socket(f))
 		return sock_file_ret(f, -ENOTSOCK);
 	r = iov_load(&c, iov, iovcnt);
@@ -740,10 +745,10 @@ static ssize_t sock_recvmsg(int fd, const struct iovec *iov, int iovcnt, int fla
 			us_tcp_getpeername((struct us_tcp *)f->tp, &saddr, &sport);
 		break;
 	case SK_UDP:
-		r = udp_recv_locked(f, &c, flags, &saddr, &sport, msg_flags);
+		r = udp_recv_locked(f, &c, flags, &saddr, &sport, &ttl, msg_flags);
 		break;
 	default:
-		r = ping_recv_locked(f, &c, flags, &saddr, msg_flags);
+		r = ping_recv_locked(f, &c, flags, &saddr, &ttl, msg_flags);
 		break;
 	}
 	if (r >= 0 && src && f->kind != SK_TCP) {
@@ -753,13 +758,15 @@ static ssize_t sock_recvmsg(int fd, const struct iovec *iov, int iovcnt, int fla
 	} else if (r >= 0 && srclen && f->kind == SK_TCP) {
 		*srclen = 0; /* a stream socket reports no address (tcp_recvmsg) */
 	}
+	if (r >= 0 && f->recvttl && f->kind != SK_TCP && ttl)
+		*ttl_out = ttl;
 	return sock_file_ret(f, r);
 }
 
 ssize_t us_recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	ssize_t r;
-	int mf;
+	int mf, ttl;
 
 	if (!msg) {
 		struct us_file *f = sock_fd_get(fd);
@@ -769,10 +776,23 @@ ssize_t us_recvmsg(int fd, struct msghdr *msg, int flags)
 		return sock_fail(-EFAULT);
 	}
 	r = sock_recvmsg(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, msg->msg_name,
-			 msg->msg_name ? &msg->msg_namelen : NULL, &mf);
+			 msg->msg_name ? &msg->msg_namelen : NULL, &mf, &ttl);
 	if (r >= 0) {
+		/* ancillary data: IP_TTL when IP_RECVTTL asked for it (ip(7)) */
+		if (ttl >= 0 && msg->msg_control && msg->msg_controllen >= CMSG_SPACE(sizeof(int))) {
+			struct cmsghdr *cm = CMSG_FIRSTHDR(msg);
+
+			cm->cmsg_level = IPPROTO_IP;
+			cm->cmsg_type = IP_TTL;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &ttl, sizeof(int));
+			msg->msg_controllen = CMSG_SPACE(sizeof(int));
+		} else {
+			if (ttl >= 0)
+				mf |= MSG_CTRUNC;
+			msg->msg_controllen = 0;
+		}
 		msg->msg_flags = mf;
-		msg->msg_controllen = 0; /* no ancillary data */
 	}
 	return r;
 }
@@ -780,7 +800,7 @@ ssize_t us_recvmsg(int fd, struct msghdr *msg, int flags)
 ssize_t us_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *src, socklen_t *addrlen)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	int mf;
+	int mf, ttl;
 
 	if (src && !addrlen) {
 		struct us_file *f = sock_fd_get(fd);
@@ -789,7 +809,7 @@ ssize_t us_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *s
 		sock_fd_put(f);
 		return sock_fail(-EFAULT);
 	}
-	return sock_recvmsg(fd, &iov, 1, flags, src, src ? addrlen : NULL, &mf);
+	return sock_recvmsg(fd, &iov, 1, flags, src, src ? addrlen : NULL, &mf, &ttl);
 }
 
 ssize_t us_recv(int fd, void *buf, size_t len, int flags)
@@ -804,9 +824,9 @@ ssize_t us_read(int fd, void *buf, size_t len)
 
 ssize_t us_readv(int fd, const struct iovec *iov, int iovcnt)
 {
-	int mf;
+	int mf, ttl;
 
-	return sock_recvmsg(fd, iov, iovcnt, 0, NULL, NULL, &mf);
+	return sock_recvmsg(fd, iov, iovcnt, 0, NULL, NULL, &mf, &ttl);
 }
 
 /* ---- shutdown, close ---- */

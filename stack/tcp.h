@@ -92,6 +92,7 @@ struct tcp_sock {
 	uint16_t flags;		 /* TF_* */
 	bool ts_ok, sack_ok, wscale_ok;
 	bool reuseaddr;		 /* SO_REUSEADDR */
+	uint8_t ttl;		 /* IP_TTL; 0: the stack's default */
 
 	uint32_t laddr, raddr; /* host order; laddr 0 on a wildcard listener */
 	uint16_t lport, rport;

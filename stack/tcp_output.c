@@ -130,7 +130,8 @@ static uint32_t tcp_options(struct tcp_sock *tp, uint8_t flags, uint8_t *o)
 static int tcp_emit(struct tcp_sock *tp, struct sk_buff *skb, uint32_t seq, uint8_t flags)
 {
 	struct us_stack *st = tp->st;
-	struct ip_out o = { .saddr = tp->laddr, .daddr = tp->raddr, .proto = IP_PROTO_TCP, .df = true };
+	struct ip_out o = { .saddr = tp->laddr, .daddr = tp->raddr, .proto = IP_PROTO_TCP, .df = true,
+			    .ttl = tp->ttl };
 	uint8_t opts[40];
 	uint32_t olen = tcp_options(tp, flags, opts), hlen = TCP_HDR_MIN + olen, wnd;
 	uint8_t *h = skb_push(skb, hlen);

@@ -138,6 +138,7 @@ void udp_rcv(struct us_stack *st, struct sk_buff *skb)
 	}
 	udp_cb(skb)->saddr = saddr;
 	udp_cb(skb)->sport = udp_sport(h);
+	udp_cb(skb)->ttl = ipv4_ttl(skb_network_header(skb));
 	skb_pull(skb, UDP_HDR_LEN);
 	skb_queue_tail(&u->rx, skb);
 	if (u->owner)
@@ -259,7 +260,7 @@ int udp_sendmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, size_t 
 {
 	struct us_udp *handle = (struct us_udp *)u;
 	struct us_stack *st = u->st;
-	struct ip_out o = { .proto = IP_PROTO_UDP };
+	struct ip_out o = { .proto = IP_PROTO_UDP, .ttl = u->ttl };
 	struct rt_result rt;
 	struct sk_buff *skb;
 	uint16_t ulen, csum;
@@ -320,7 +321,7 @@ int us_udp_sendto(struct us_udp *handle, const void *buf, size_t len, uint32_t d
 }
 
 int udp_recvmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, bool peek, uint32_t *saddr,
-		uint16_t *sport)
+		uint16_t *sport, uint8_t *ttl)
 {
 	struct sk_buff *skb;
 	uint32_t off = 0;
@@ -344,6 +345,8 @@ int udp_recvmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, bool pe
 		*saddr = udp_cb(skb)->saddr;
 	if (sport)
 		*sport = udp_cb(skb)->sport;
+	if (ttl)
+		*ttl = udp_cb(skb)->ttl;
 	n = (int)skb->len;
 	if (!peek) {
 		skb_unlink(&u->rx, skb);
@@ -356,7 +359,7 @@ int us_udp_recvfrom(struct us_udp *handle, void *buf, size_t len, uint32_t *sadd
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = buf ? len : 0 };
 
-	return udp_recvmsg((struct udp_sock *)handle, &iov, 1, false, saddr, sport);
+	return udp_recvmsg((struct udp_sock *)handle, &iov, 1, false, saddr, sport, NULL);
 }
 
 int us_udp_getsockname(const struct us_udp *handle, uint32_t *addr, uint16_t *port)

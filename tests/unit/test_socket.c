@@ -450,6 +450,34 @@ START_TEST(test_udp)
 	ck_assert_int_eq(us_recv(sb, buf, 4, MSG_DONTWAIT), -1);
 	ck_assert_int_eq(errno, EAGAIN);
 
+	/* IP_TTL on the sender, IP_RECVTTL on the receiver: the TTL comes as ancillary data (ip(7)) */
+	{
+		int ttl = 7, one = 1, got = 0;
+		socklen_t ol = sizeof(got);
+		union {
+			struct cmsghdr h;
+			char b[CMSG_SPACE(sizeof(int))];
+		} ctl;
+		struct iovec v = { buf, sizeof(buf) };
+		struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1, .msg_control = &ctl, .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *cm;
+
+		ck_assert_int_eq(us_getsockopt(sa, IPPROTO_IP, IP_TTL, &got, &ol), 0);
+		ck_assert_int_eq(got, 64);
+		ck_assert_int_eq(us_setsockopt(sa, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)), 0);
+		ttl = 256;
+		ck_assert_int_eq(us_setsockopt(sa, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)), -1);
+		ck_assert_int_eq(errno, EINVAL);
+		ck_assert_int_eq(us_setsockopt(sb, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one)), 0);
+		ck_assert_int_eq(us_sendto(sa, "ttl", 3, 0, SA(&b_addr), sizeof(b_addr)), 3);
+		ck_assert_int_eq(us_recvmsg(sb, &m, 0), 3);
+		cm = CMSG_FIRSTHDR(&m);
+		ck_assert_ptr_nonnull(cm);
+		ck_assert_int_eq(cm->cmsg_level, IPPROTO_IP);
+		ck_assert_int_eq(cm->cmsg_type, IP_TTL);
+		memcpy(&got, CMSG_DATA(cm), sizeof(got));
+		ck_assert_int_eq(got, 7);
+	}
 	ck_assert_int_eq(us_connect(sa, SA(&dead), sizeof(dead)), 0);
 	ck_assert_int_eq(us_send(sa, "x", 1, 0), 1);
 	ck_assert_int_eq(us_recv(sa, buf, sizeof(buf), 0), -1);
