@@ -391,15 +391,15 @@ int us_connect(int fd, const struct sockaddr *sa, socklen_t len)
 
 /* iov bookkeeping for partial progress */
 struct iov_cursor {
-	struct iovec v[64];
+	struct iovec v[1024]; /* UIO_MAXIOV */
 	int n;
 	size_t total;
 };
 
 static int iov_load(struct iov_cursor *c, const struct iovec *iov, int cnt)
 {
-	if (cnt < 0 || cnt > 64)
-		return -EINVAL; /* UIO_MAXIOV is 1024; 64 is ours */
+	if (cnt < 0 || cnt > 1024)
+		return -EMSGSIZE; /* more than UIO_MAXIOV (net/socket.c: EMSGSIZE) */
 	c->n = cnt;
 	c->total = 0;
 	for (int i = 0; i < cnt; i++) {
