@@ -85,6 +85,11 @@ int tcp_init(struct us_stack *st)
 		memcpy(t->isn_key + i, &a, 8);
 		memcpy(t->hash_key + i, &b, 8);
 	}
+	for (int i = 0; i < 16; i++)
+		if (c->tcp_isn_key[i]) {
+			memcpy(t->isn_key, c->tcp_isn_key, 16);
+			break;
+		}
 	st->tcp = t;
 	return 0;
 }

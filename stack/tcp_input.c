@@ -35,14 +35,14 @@ static void tcp_syn_options(struct tcp_sock *tp, const struct tcp_opts *o, uint1
 
 	tp->rcv_mss = route_mss;
 	tp->mss = peer < route_mss ? peer : route_mss;
-	tp->sack_ok = o->sack_ok;
-	tp->ts_ok = o->ts_ok;
+	tp->sack_ok = o->sack_ok && !tp->st->cfg.tcp_no_sack;
+	tp->ts_ok = o->ts_ok && !tp->st->cfg.tcp_no_timestamps;
 	if (tp->ts_ok) {
 		tp->ts_recent = o->tsval;
 		tp->ts_recent_ns = tp->st->now;
 		tp->mss -= 12; /* every segment carries NOP NOP TS */
 	}
-	if (o->wscale_ok) {
+	if (o->wscale_ok && !tp->st->cfg.tcp_no_window_scaling) {
 		tp->wscale_ok = true;
 		tp->snd_wscale = o->wscale > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : o->wscale;
 	} else {

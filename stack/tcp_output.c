@@ -81,8 +81,9 @@ static uint32_t tcp_options(struct tcp_sock *tp, uint8_t flags, uint8_t *o)
 		o[n++] = TCPOLEN_MSS;
 		put_be16(o + n, tp->rcv_mss);
 		n += 2;
-		bool sack = tp->sack_ok || tp->state == TCP_SYN_SENT;
-		bool ts = tp->ts_ok || tp->state == TCP_SYN_SENT;
+		const struct us_stack_config *c = &tp->st->cfg;
+		bool sack = tp->sack_ok || (tp->state == TCP_SYN_SENT && !c->tcp_no_sack);
+		bool ts = tp->ts_ok || (tp->state == TCP_SYN_SENT && !c->tcp_no_timestamps);
 
 		if (sack && ts) {
 			o[n++] = TCPOPT_SACK_PERM;
@@ -103,7 +104,7 @@ static uint32_t tcp_options(struct tcp_sock *tp, uint8_t flags, uint8_t *o)
 			put_be32(o + n + 4, (flags & TCPF_ACK) ? tp->ts_recent : 0);
 			n += 8;
 		}
-		if (tp->wscale_ok || tp->state == TCP_SYN_SENT) {
+		if (tp->wscale_ok || (tp->state == TCP_SYN_SENT && !c->tcp_no_window_scaling)) {
 			o[n++] = TCPOPT_NOP;
 			o[n++] = TCPOPT_WINDOW;
 			o[n++] = TCPOLEN_WINDOW;

@@ -61,6 +61,12 @@ struct us_stack_config {
 	uint32_t tcp_wmem;		 /* send buffer, bytes [262144] */
 	uint32_t tcp_max_syn_backlog;	 /* half-open connections per listener [256] */
 	uint32_t tcp_ehash_size;	 /* established hash buckets, power of two [65536] */
+	uint8_t tcp_isn_key[16];	 /* the RFC 6528 ISN secret [all zero: random]; a fixed key makes
+					  * ISNs reproducible (pcap replay) */
+	bool tcp_no_timestamps;		 /* neither offer nor accept RFC 7323 timestamps (Linux's
+					  * net.ipv4.tcp_timestamps = 0) [false] */
+	bool tcp_no_window_scaling;	 /* ... window scaling (tcp_window_scaling = 0) [false] */
+	bool tcp_no_sack;		 /* ... SACK-permitted (tcp_sack = 0) [false] */
 };
 
 /* A new stack; cfg may be NULL. NULL with errno on failure. */

@@ -14,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core.h"
 #include "scenario.h"
+#include "tcp.h"
 #include "test_util.h"
 #include "ustack/socket.h"
 #include "wire/bytes.h"
@@ -638,6 +640,39 @@ START_TEST(test_driven_timeout)
 }
 END_TEST
 
+/* The stack's TCP knobs: with timestamps and SACK turned off on one side (Linux's tcp_timestamps=0,
+ * tcp_sack=0) the connection has neither (RFC 7323 §3.2, RFC 2018 §2: an option is used only when
+ * both SYNs carry it); a fixed RFC 6528 key gives the same ISN for the same 4-tuple and time. */
+START_TEST(test_driven_tcp_knobs)
+{
+	struct us_stack_config cfg = { .tcp_no_timestamps = true, .tcp_no_sack = true };
+	struct two t;
+	struct sockaddr_in dst = sin_of(B_IP, 24), any = sin_of(0, 24);
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int lfd, cfd;
+
+	memset(cfg.tcp_isn_key, 0x5a, sizeof(cfg.tcp_isn_key));
+	two_up(&t, NULL, &cfg);
+	ck_assert_uint_eq(tcp_isn(t.a, A_IP, 1000, B_IP, 2000), tcp_isn(t.b, A_IP, 1000, B_IP, 2000));
+	lfd = us_socket_on(t.b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_eq(us_bind(lfd, SA(&any), sizeof(any)), 0);
+	ck_assert_int_eq(us_listen(lfd, 4), 0);
+	cfd = us_socket_on(t.a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_eq(us_connect(cfd, SA(&dst), sizeof(dst)), -1);
+	two_run(&t, 10 * US_NSEC_PER_MSEC);
+	ck_assert_int_eq(us_getsockopt(cfd, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+	ck_assert_uint_eq(ti.tcpi_state, 1);
+	ck_assert_uint_eq(ti.tcpi_options & (TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK), 0);
+	ck_assert(ti.tcpi_options & TCPI_OPT_WSCALE);
+	ck_assert_uint_eq(ti.tcpi_snd_mss, 1460); /* no 12 bytes of timestamps in each segment */
+	us_close(cfd);
+	us_close(lfd);
+	two_run(&t, 200 * US_NSEC_PER_SEC);
+	two_down(&t);
+}
+END_TEST
+
 /* us_stack_fd: a driven stack's kernel fd is readable when a frame waits for it. */
 START_TEST(test_stack_fd)
 {
@@ -699,6 +734,7 @@ static Suite *socket_suite(void)
 	tc = tcase_create("driven");
 	tcase_add_test(tc, test_driven_nonblocking);
 	tcase_add_test(tc, test_driven_timeout);
+	tcase_add_test(tc, test_driven_tcp_knobs);
 	suite_add_tcase(s, tc);
 	return s;
 }
