@@ -11,7 +11,7 @@
 #   ubench-PID-t                 tap0, made by the ustack program (198.18.0.2/24); the kernel side
 #                                is 198.18.0.1/24: kernel against ustack
 # Each namespace sets net.ipv4.tcp_tw_reuse=1 (its own copy), so that the kernel as the client of
-# the cps runs can reuse its ports in TIME-WAIT.
+# the cps runs can reuse its ports in TIME-WAIT; the ustack program gets the same with --tcp-tw-reuse.
 #
 # Usage: bench/sockets.sh [BUILD_DIR]     (default build-bench; configured as Release if new)
 #   RUNS=3 BULK_SECONDS=10 RR_SECONDS=5 CPS_SECONDS=5    environment, the defaults shown
@@ -120,7 +120,7 @@ ustack_server() {
 	local name=$1 key=$2 run=$3 smode=$4 cmode=$5 log=$logs/$1.$3 spid
 	shift 5
 	port=$((port + 1))
-	start "$nt" "$log.server" "$ub" --tap tap0 --addr 198.18.0.2/24 "--$smode" "$port"
+	start "$nt" "$log.server" "$ub" --tap tap0 --addr 198.18.0.2/24 --tcp-tw-reuse "--$smode" "$port"
 	spid=$last
 	if tap_up && wait_for "the ustack server" ready "$log.server"; then
 		ip netns exec "$nt" timeout -k 5 "$limit" "$kb" "--$cmode" "198.18.0.2:$port" "$@" \
@@ -138,7 +138,7 @@ ustack_client() {
 	start "$nt" "$log.server" "$kb" "--$smode" "$port"
 	spid=$last
 	if wait_for "the kernel server" ready "$log.server"; then
-		start "$nt" "$log" "$ub" --tap tap0 --addr 198.18.0.2/24 "--$cmode" "198.18.0.1:$port" "$@"
+		start "$nt" "$log" "$ub" --tap tap0 --addr 198.18.0.2/24 --tcp-tw-reuse "--$cmode" "198.18.0.1:$port" "$@"
 		cpid=$last
 		tap_up || true
 		finish "$cpid" || true

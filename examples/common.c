@@ -49,6 +49,7 @@ int ex_opt(struct ex_opts *o, int c, const char *arg)
 	case 0x102: o->gw = arg; return 1;
 	case 0x103: o->pcap = arg; return 1;
 	case 0x104: o->mac = arg; return 1;
+	case 0x107: o->tw_reuse = true; return 1;
 	case 0x105:
 	case 0x106: {
 		char *end;
@@ -80,7 +81,8 @@ struct us_stack *ex_stack_up(const struct ex_opts *o, uint32_t *addr_out)
 {
 	struct netdev_config nc = { .name = o->tap };
 	struct us_stack_config cfg = { .tcp_retries2 = o->tcp_retries,
-				       .tcp_rto_max_ns = o->rto_max_ms * 1000000 };
+				       .tcp_rto_max_ns = o->rto_max_ms * 1000000,
+				       .tcp_tw_reuse = o->tw_reuse };
 	struct us_stack *st = us_stack_create(&cfg);
 	struct netdev *dev;
 	uint32_t addr, gw;

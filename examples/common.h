@@ -23,18 +23,21 @@ struct ex_opts {
 	const char *mac;  /* the stack's MAC, or NULL for a random one */
 	uint32_t tcp_retries;	/* us_stack_config.tcp_retries2; 0: the stack's default */
 	uint64_t rto_max_ms;	/* us_stack_config.tcp_rto_max_ns, milliseconds; 0: the default */
+	bool tw_reuse;		/* us_stack_config.tcp_tw_reuse */
 };
 
 /* The long options every example accepts, to append to its own; values 0x100.. are taken.
  * Two of them are left out of --help, being for tests that want a dead peer noticed in seconds:
  * --tcp-retries N (RTO expirations before a connection fails with ETIMEDOUT, Linux's tcp_retries2)
- * and --rto-max-ms N (the retransmission timeout's ceiling). */
+ * and --rto-max-ms N (the retransmission timeout's ceiling). --tcp-tw-reuse lets connects take over
+ * TIME-WAIT ports (Linux's net.ipv4.tcp_tw_reuse = 1), for benchmarks of connections per second. */
 #define EX_COMMON_LONGOPTS                                                                       \
 	{ "tap", required_argument, NULL, 0x100 }, { "addr", required_argument, NULL, 0x101 },     \
 	{ "gw", required_argument, NULL, 0x102 }, { "pcap", required_argument, NULL, 0x103 },      \
 	{ "mac", required_argument, NULL, 0x104 }, { "help", no_argument, NULL, 'h' },             \
 	{ "tcp-retries", required_argument, NULL, 0x105 },                                         \
-	{ "rto-max-ms", required_argument, NULL, 0x106 }
+	{ "rto-max-ms", required_argument, NULL, 0x106 },                                          \
+	{ "tcp-tw-reuse", no_argument, NULL, 0x107 }
 
 #define EX_COMMON_HELP                                                                           \
 	"  --tap NAME      TAP device to create or attach to (default tap0)\n"                      \

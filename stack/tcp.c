@@ -19,6 +19,7 @@
 #include "ustack/proto.h"
 
 #define TCP_LHASH_SIZE 256
+#define TCP_BHASH_SIZE 65536 /* one chain per port */
 #define TCP_EPHEMERAL_LO 32768
 #define TCP_EPHEMERAL_HI 60999
 
@@ -70,7 +71,7 @@ int tcp_init(struct us_stack *st)
 		return -ENOMEM;
 	t->ehash = calloc(n, sizeof(*t->ehash));
 	t->lhash = calloc(TCP_LHASH_SIZE, sizeof(*t->lhash));
-	t->bhash = calloc(TCP_LHASH_SIZE, sizeof(*t->bhash));
+	t->bhash = calloc(TCP_BHASH_SIZE, sizeof(*t->bhash));
 	if (!t->ehash || !t->lhash || !t->bhash) {
 		free(t->ehash);
 		free(t->lhash);
@@ -106,12 +107,12 @@ void tcp_destroy(struct us_stack *st)
 	for (uint32_t i = 0; i <= t->ehash_mask; i++)
 		while (t->ehash[i])
 			tcp_free(t->ehash[i]);
-	for (uint32_t i = 0; i <= t->lhash_mask; i++) {
+	for (uint32_t i = 0; i <= t->lhash_mask; i++)
 		while (t->lhash[i])
 			tcp_free(t->lhash[i]);
+	for (uint32_t i = 0; i < TCP_BHASH_SIZE; i++)
 		while (t->bhash[i])
 			tcp_free(t->bhash[i]);
-	}
 	free(t->ehash);
 	free(t->lhash);
 	free(t->bhash);
@@ -189,7 +190,7 @@ void tcp_unhash(struct tcp_sock *tp)
 
 void tcp_bind_hash(struct tcp_sock *tp)
 {
-	struct tcp_sock **b = &tp->st->tcp->bhash[tp->lport & tp->st->tcp->lhash_mask];
+	struct tcp_sock **b = &tp->st->tcp->bhash[tp->lport];
 
 	tp->bnext = *b;
 	if (*b)
@@ -398,7 +399,7 @@ struct us_tcp *us_tcp_open(struct us_stack *st)
  * and the holder is not listening. */
 static bool tcp_port_taken(struct us_stack *st, uint32_t addr, uint16_t port, bool reuse)
 {
-	for (struct tcp_sock *tp = st->tcp->bhash[port & st->tcp->lhash_mask]; tp; tp = tp->bnext)
+	for (struct tcp_sock *tp = st->tcp->bhash[port]; tp; tp = tp->bnext)
 		if (tp->lport == port && (tp->laddr == 0 || addr == 0 || tp->laddr == addr) &&
 		    !(reuse && tp->reuseaddr && tp->state != TCP_LISTEN))
 			return true;
@@ -452,7 +453,7 @@ int us_tcp_listen(struct us_tcp *t, int backlog)
 		return r;
 	/* SO_REUSEADDR shares a port between bound sockets, never between listeners (Linux's
 	 * inet_csk_listen_start checks again) */
-	for (struct tcp_sock *o = tp->st->tcp->bhash[tp->lport & tp->st->tcp->lhash_mask]; o;
+	for (struct tcp_sock *o = tp->st->tcp->bhash[tp->lport]; o;
 	     o = o->bnext)
 		if (o != tp && o->lport == tp->lport && o->state == TCP_LISTEN &&
 		    (o->laddr == 0 || tp->laddr == 0 || o->laddr == tp->laddr))
@@ -483,6 +484,57 @@ struct us_tcp *us_tcp_accept(struct us_tcp *t, int *err)
 	return (struct us_tcp *)c;
 }
 
+/* Whether a connection to raddr:rport from laddr:port may take over the TIME-WAIT socket tw (Linux's
+ * tcp_twsk_unique with tcp_tw_reuse, after RFC 6191): timestamps were in use and a second has passed
+ * since the last one seen, so the peer's PAWS tells old duplicates from the new connection. */
+static bool tcp_tw_reusable(const struct tcp_sock *tw)
+{
+	return tw->st->cfg.tcp_tw_reuse && tw->state == TCP_TIME_WAIT && (tw->flags & TF_ORPHAN) &&
+	       tw->ts_ok && tw->st->now - tw->ts_recent_ns >= US_NSEC_PER_SEC;
+}
+
+/* Choose the local port of an unbound socket at connect (Linux's __inet_hash_connect, RFC 6056
+ * §3.3.1): from a random offset, the first port that no bound or listening socket holds and that
+ * makes the 4-tuple unique. Ports chosen this way are shared by connections to different peers. */
+static int tcp_connect_port(struct tcp_sock *tp, uint32_t laddr, uint32_t raddr, uint16_t rport)
+{
+	struct us_stack *st = tp->st;
+	uint32_t n = TCP_EPHEMERAL_HI - TCP_EPHEMERAL_LO + 1;
+	uint32_t start = (uint32_t)(us_rand64(st) % n);
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t p = (uint16_t)(TCP_EPHEMERAL_LO + (start + i) % n);
+		struct tcp_sock *o, *tw = NULL;
+		bool ok = true;
+
+		for (o = st->tcp->bhash[p]; o && ok; o = o->bnext)
+			if (o->lport == p && !(o->flags & TF_AUTOBIND) &&
+			    (o->laddr == 0 || o->laddr == laddr))
+				ok = false;
+		if (!ok)
+			continue;
+		o = tcp_lookup_established(st, laddr, p, raddr, rport);
+		if (o) {
+			if (!tcp_tw_reusable(o))
+				continue;
+			tw = o;
+		}
+		if (tw) {
+			/* the new connection starts beyond the old one's sequence space */
+			tp->tw_iss_floor = tw->snd_nxt + 65535 + 2;
+			tp->tw_iss_floor_set = true;
+			TCPX_INC(st, TCPTimeWaitRecycled);
+			tcp_done(tw, 0);
+		}
+		tp->laddr = laddr;
+		tp->lport = p;
+		tp->flags |= TF_AUTOBIND;
+		tcp_bind_hash(tp);
+		return 0;
+	}
+	return -EADDRNOTAVAIL; /* what Linux says when no port is left for a connect */
+}
+
 int us_tcp_connect(struct us_tcp *t, uint32_t addr, uint16_t port)
 {
 	struct tcp_sock *tp = TP(t);
@@ -508,19 +560,23 @@ int us_tcp_connect(struct us_tcp *t, uint32_t addr, uint16_t port)
 	r = route_lookup(st, addr, &rt);
 	if (r < 0)
 		return r;
-	if (!tp->bound && (r = us_tcp_bind(t, 0, 0)) < 0)
-		return r;
-	tp->raddr = addr;
-	tp->rport = port;
-	if (!tp->laddr) {
+	if (!tp->bound) {
+		r = tcp_connect_port(tp, rt.saddr, addr, port);
+		if (r < 0)
+			return r;
+	} else if (!tp->laddr) {
 		/* the source address is the route's; take the port over to the specific address */
 		tcp_bind_unhash(tp);
 		tp->laddr = rt.saddr;
 		tcp_bind_hash(tp);
 	}
-	if (tcp_lookup_established(st, tp->laddr, tp->lport, addr, port))
+	tp->raddr = addr;
+	tp->rport = port;
+	if (!(tp->flags & TF_AUTOBIND) && tcp_lookup_established(st, tp->laddr, tp->lport, addr, port))
 		return -EADDRNOTAVAIL;
 	tp->iss = tcp_isn(st, tp->laddr, tp->lport, addr, port);
+	if (tp->tw_iss_floor_set && seq_lt(tp->iss, tp->tw_iss_floor))
+		tp->iss = tp->tw_iss_floor;
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
 	tp->rcv_mss = tcp_route_mss(st, addr);
 	tp->rcv_wscale = 7;

@@ -61,6 +61,7 @@ enum tcp_timer_id {
 #define TF_PEER_FIN 0x0200    /* the peer's FIN was received (EOF after the queued data) */
 #define TF_ACCEPTED 0x0400    /* taken by accept() */
 #define TF_FREE 0x0800        /* torn down; freed once the socket layer lets go */
+#define TF_AUTOBIND 0x1000    /* the local port was chosen at connect (shared across peers) */
 
 struct tcp_sock;
 
@@ -93,6 +94,7 @@ struct tcp_sock {
 	bool ts_ok, sack_ok, wscale_ok;
 	bool reuseaddr;		 /* SO_REUSEADDR */
 	uint8_t ttl;		 /* IP_TTL; 0: the stack's default */
+	bool tw_iss_floor_set;	 /* a TIME-WAIT connection was taken over: start beyond it */
 
 	uint32_t laddr, raddr; /* host order; laddr 0 on a wildcard listener */
 	uint16_t lport, rport;
@@ -122,6 +124,7 @@ struct tcp_sock {
 	uint32_t dupacks;
 	uint32_t recover; /* RFC 6582 "recover": snd_max when recovery began */
 	uint32_t cwnd_cnt; /* congestion avoidance byte counter */
+	uint32_t tw_iss_floor; /* the least ISS after a TIME-WAIT takeover */
 
 	/* queues */
 	struct skb_queue write_q;   /* sent-unacked then unsent; SYN and FIN are zero-length skbs */

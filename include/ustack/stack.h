@@ -67,6 +67,8 @@ struct us_stack_config {
 					  * net.ipv4.tcp_timestamps = 0) [false] */
 	bool tcp_no_window_scaling;	 /* ... window scaling (tcp_window_scaling = 0) [false] */
 	bool tcp_no_sack;		 /* ... SACK-permitted (tcp_sack = 0) [false] */
+	bool tcp_tw_reuse;		 /* a connect may take over a TIME-WAIT 4-tuple when timestamps
+					  * protect it (Linux's net.ipv4.tcp_tw_reuse = 1) [false] */
 };
 
 /* A new stack; cfg may be NULL. NULL with errno on failure. */
