@@ -3,9 +3,10 @@
  *
  *   replay_pkt.c   a small parser of the frames in and out (Ethernet, ARP, IPv4, ICMP, UDP, TCP and
  *                  its options), one length gate per layer, and one-line summaries
- *   replay_dev.c   the device between the stack and the pcap device: it learns each TCP connection's
- *                  ISN and first TSval from what the stack sends, rewrites the relative numbers of what
- *                  the peer sends, and records every frame sent for the comparison
+ *   replay_dev.c   the stack's device: it receives the input frames on their times, learns each TCP
+ *                  connection's ISN and first TSval from what the stack sends, rewrites the relative
+ *                  numbers of what the peer sends, and records every frame sent for the comparison
+ *                  before the pcap device writes it to OUT
  *   replay_cmp.c   reads the expected capture and compares it with the recorded frames, field by field
  *   replay_app.c   the applications on the stack: listeners, UDP sockets, active opens (socket API,
  *                  non-blocking, on a driven stack)
@@ -149,7 +150,8 @@ void rp_frames_free(struct rp_frames *fs);
 /* ---- replay_dev.c: the relative-numbers device ---- */
 
 struct rp_dev_config {
-	struct netdev *lower; /* the pcap device; the replay device owns it from now on */
+	struct netdev *lower; /* the pcap device (output only); the replay device owns it from now on */
+	const struct rp_frames *in; /* the input frames, times from the first one; kept by the caller */
 	uint64_t t0_ns;	      /* stack-clock time of the first input frame */
 	bool relative;	      /* rewrite the peer's ACK numbers, TS echoes and SACK edges */
 	bool verbose;	      /* print each frame in and out */
@@ -217,8 +219,9 @@ void rp_app_free(struct rp_app *app);
 /* 0, or -errno (the port could not be bound or listened on). */
 int rp_app_listen(struct rp_app *app, uint16_t port, enum rp_action act, uint64_t n);
 int rp_app_udp(struct rp_app *app, uint16_t port, enum rp_action act);
-/* An active open to addr:port; send n bytes once established. 0 or -errno. */
-int rp_app_connect(struct rp_app *app, uint32_t addr, uint16_t port, uint64_t n);
+/* An active open to addr:port from lport (0: an ephemeral port); send n bytes once established.
+ * 0 or -errno. */
+int rp_app_connect(struct rp_app *app, uint32_t addr, uint16_t port, uint16_t lport, uint64_t n);
 /* Accept, read, write and close what can be at this instant. Returns true if anything moved. */
 bool rp_app_service(struct rp_app *app);
 

@@ -167,7 +167,7 @@ static int conn_init(struct rp_conn *c, int fd, enum rp_action act, uint64_t n)
 	return 0;
 }
 
-int rp_app_connect(struct rp_app *app, uint32_t addr, uint16_t port, uint64_t n)
+int rp_app_connect(struct rp_app *app, uint32_t addr, uint16_t port, uint16_t lport, uint64_t n)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(addr) };
 	struct rp_conn *c = conn_new(app);
@@ -175,9 +175,10 @@ int rp_app_connect(struct rp_app *app, uint32_t addr, uint16_t port, uint64_t n)
 
 	if (!c)
 		return -EMFILE;
-	fd = us_socket_on(app->st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	fd = lport ? bound_socket(app, SOCK_STREAM, lport)
+		   : us_socket_on(app->st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return -errno;
+		return lport ? fd : -errno;
 	if (us_connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 && errno != EINPROGRESS) {
 		e = errno;
 		us_close(fd);

@@ -1,5 +1,11 @@
 /*
- * replay_dev.c - the device between the stack and the pcap device.
+ * replay_dev.c - the stack's device in a replay.
+ *
+ * In: the input capture's frames are received when the stack's clock reaches their time (the first
+ * frame's time is t0_ns; a frame stamped earlier than the one before is due at once). Every frame is
+ * handed to the stack as captured, runts included, so the Ethernet layer sees and counts what a TAP
+ * device would give it; only frames longer than the MTU allows are dropped here (rx_errors), as a
+ * device would.
  *
  * Out (stack -> pcap): every frame the stack sends is recorded for the comparison, with its time from
  * the first input frame, then written to OUT by the pcap device. A SYN or SYN-ACK the stack sends
@@ -33,12 +39,13 @@ struct rp_flow {
 
 struct rp_dev {
 	struct netdev *lower;
+	const struct rp_frames *in;
+	size_t next_in; /* the next input frame to receive */
 	uint64_t t0_ns;
 	bool relative, verbose, muted, flows_full;
 	struct rp_frames *out;
 	struct rp_flow *flows;
 	size_t n_flows, cap_flows;
-	uint32_t n_in; /* input frames seen, for --verbose */
 };
 
 static struct rp_flow *flow_find(struct rp_dev *rd, uint32_t laddr, uint16_t lport, uint32_t raddr,
@@ -140,19 +147,41 @@ static void print_frame(const char *dir, uint64_t n, int64_t t_ns, const uint8_t
 	fprintf(stderr, "%s #%-4llu t=%.6fs  %s\n", dir, (unsigned long long)n, (double)t_ns / 1e9, s);
 }
 
+static uint64_t in_due(const struct rp_dev *rd, size_t i)
+{
+	int64_t t = rd->in->v[i].t_ns;
+
+	return rd->t0_ns + (t > 0 ? (uint64_t)t : 0);
+}
+
+/* Receive the input frames that are due, up to budget. */
 static int rp_dev_poll(struct netdev *dev, uint32_t budget)
 {
 	struct rp_dev *rd = dev->priv;
-	struct sk_buff *skb;
+	uint64_t now = us_clock_now(dev->clock);
+	/* an Ethernet frame for this MTU, with room for one VLAN tag */
+	uint32_t max_frame = dev->mtu + ETH_HLEN + ETH_VLAN_HLEN;
 	int done = 0;
 
-	netdev_poll(rd->lower, budget);
-	while (netdev_rx_burst(rd->lower, &skb, 1) == 1) {
+	while ((uint32_t)done < budget && rd->next_in < rd->in->n && in_due(rd, rd->next_in) <= now) {
+		const struct rp_frame *fr = &rd->in->v[rd->next_in++];
+		struct sk_buff *skb;
 		struct rp_pkt k;
 
-		rd->n_in++;
 		if (rd->verbose)
-			print_frame("in ", rd->n_in, (int64_t)(skb->tstamp_ns - rd->t0_ns), skb->data, skb->len);
+			print_frame("in ", fr->index, fr->t_ns, fr->data, fr->len);
+		if (fr->len > max_frame) {
+			dev->stats.rx_errors++;
+			continue;
+		}
+		skb = skb_alloc(dev->pool, SKB_MAX_HEADER + fr->len);
+		if (!skb) {
+			dev->stats.rx_dropped++;
+			continue;
+		}
+		skb_reserve(skb, SKB_MAX_HEADER);
+		skb_put_data(skb, fr->data, fr->len);
+		skb->tstamp_ns = in_due(rd, (size_t)(fr - rd->in->v));
 		if (rd->relative) {
 			rp_parse(&k, skb->data, skb->len);
 			if (k.layers & RP_TCP)
@@ -239,7 +268,9 @@ static void rp_dev_xmit(struct netdev *dev, struct sk_buff **skbs, uint32_t n)
 
 static uint64_t rp_dev_next_deadline(const struct netdev *dev)
 {
-	return netdev_next_deadline(((const struct rp_dev *)dev->priv)->lower);
+	const struct rp_dev *rd = dev->priv;
+
+	return rd->next_in < rd->in->n ? in_due(rd, rd->next_in) : US_TIME_NEVER;
 }
 
 static void rp_dev_close(struct netdev *dev)
@@ -267,6 +298,7 @@ struct netdev *rp_dev_open(const struct rp_dev_config *cfg, const struct netdev_
 		return NULL;
 	rd = dev->priv;
 	rd->lower = cfg->lower;
+	rd->in = cfg->in;
 	rd->t0_ns = cfg->t0_ns;
 	rd->relative = cfg->relative;
 	rd->verbose = cfg->verbose;

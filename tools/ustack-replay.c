@@ -6,8 +6,9 @@
  *
  * The stack's clock is virtual and starts at the first input frame's time; each frame is received
  * when the clock reaches its timestamp, and the clock jumps from one event to the next (a frame, a
- * timer, an active open) until --linger seconds after the last input frame. Between the stack and
- * the pcap device sits the relative-numbers device (replay_dev.c); applications on the stack's
+ * timer, an active open) until --linger seconds after the last input frame. The stack's device
+ * (replay_dev.c) receives the input, keeps the relative TCP numbers, records what is sent and hands
+ * it to a pcap device that writes OUT; applications on the stack's
  * sockets answer what arrives (replay_app.c); at the end the recorded frames are compared with the
  * expected ones (replay_cmp.c) and the counters with --expect-counter.
  *
@@ -38,6 +39,7 @@ struct rp_connect_opt {
 	uint16_t port;
 	uint64_t at_ns; /* after the first input frame */
 	uint64_t n;
+	uint16_t lport; /* 0: an ephemeral port */
 	bool started;
 };
 
@@ -91,7 +93,7 @@ static const char usage_text[] =
 	"applications:\n"
 	"  --listen PORT[:ACTION]  TCP listener; echo, discard (default), send=N, close\n"
 	"  --udp PORT[:ACTION]     UDP socket; echo (default), discard\n"
-	"  --connect ADDR:PORT[,at=SEC][,send=N]   active open (repeatable)\n"
+	"  --connect ADDR:PORT[,at=SEC][,send=N][,lport=N]   active open (repeatable)\n"
 	"run and compare:\n"
 	"  --linger SEC            run on SEC seconds after the last input frame (1)\n"
 	"  --relative, --absolute  how TCP numbers in IN and EXP are read (--relative)\n"
@@ -179,7 +181,7 @@ static int parse_listen(const char *arg, bool udp, struct rp_listen_opt *l)
 	return 0;
 }
 
-/* ADDR:PORT[,at=SEC][,send=N] */
+/* ADDR:PORT[,at=SEC][,send=N][,lport=N] */
 static int parse_connect(const char *arg, struct rp_connect_opt *c)
 {
 	char buf[128], *tok, *save = NULL, *colon;
@@ -202,8 +204,9 @@ static int parse_connect(const char *arg, struct rp_connect_opt *c)
 		} else if (strncmp(tok, "at=", 3) == 0 && parse_nonneg(tok + 3, &at)) {
 			c->at_ns = (uint64_t)(at * 1e9 + 0.5);
 		} else if (strncmp(tok, "send=", 5) == 0 && parse_u64(tok + 5, UINT64_C(1) << 40, &c->n)) {
+		} else if (strncmp(tok, "lport=", 6) == 0 && parse_port(tok + 6, strlen(tok + 6), &c->lport)) {
 		} else {
-			return usage_error("--connect '%s': at=SEC or send=N expected after the port", arg);
+			return usage_error("--connect '%s': at=SEC, send=N or lport=N expected after the port", arg);
 		}
 	}
 	if (first)
@@ -476,6 +479,7 @@ struct rp_run {
 	struct us_stack *st;
 	struct netdev *dev; /* the replay device (the stack owns it) */
 	struct rp_app *app;
+	const struct rp_frames *in; /* the input, times from its first frame */
 	struct rp_frames got; /* what the stack sent */
 	uint64_t clock0;      /* stack-clock time of the first input frame */
 	uint64_t end;	      /* when the run stops */
@@ -509,7 +513,7 @@ static int start_connects(struct rp_run *r, uint64_t *next)
 			continue;
 		}
 		c->started = true;
-		e = rp_app_connect(r->app, c->addr, c->port, c->n);
+		e = rp_app_connect(r->app, c->addr, c->port, c->lport, c->n);
 		if (e) {
 			char a[16];
 			fprintf(stderr, "ustack-replay: --connect %s:%u: %s\n", rp_ipv4_str(c->addr, a), c->port,
@@ -552,9 +556,10 @@ static int run_loop(struct rp_run *r)
 static int setup(struct rp_run *r)
 {
 	struct rp_opts *o = r->o;
-	struct netdev_pcap_config pc = { .in_path = o->in, .out_path = o->out, .timing = NETDEV_PCAP_TIMED };
-	struct rp_dev_config dc = { .t0_ns = r->clock0, .relative = o->relative, .verbose = o->verbose,
-				    .out = &r->got };
+	/* the pcap device only writes OUT: the replay device receives the input itself */
+	struct netdev_pcap_config pc = { .out_path = o->out };
+	struct rp_dev_config dc = { .in = r->in, .t0_ns = r->clock0, .relative = o->relative,
+				    .verbose = o->verbose, .out = &r->got };
 	int ifindex, e;
 
 	us_clock_init_virtual(&r->clock, r->clock0);
@@ -572,7 +577,7 @@ static int setup(struct rp_run *r)
 	memcpy(pc.base.mac, o->mac, ETH_ALEN);
 	dc.lower = netdev_pcap_open(&pc);
 	if (!dc.lower) {
-		fprintf(stderr, "ustack-replay: opening %s and %s: %s\n", o->in, o->out, strerror(errno));
+		fprintf(stderr, "ustack-replay: %s: %s\n", o->out, strerror(errno));
 		return -1;
 	}
 	r->dev = rp_dev_open(&dc, &pc.base);
@@ -653,11 +658,16 @@ static int check_counters(struct rp_run *r, unsigned *mismatches)
 	return 0;
 }
 
-/* The time of the first input frame (or, with none, of the first expected one), and of the last
- * input frame, in the captures' clock. */
+/*
+ * t=0 of the run, in the captures' clock: the first input frame's time, or the first expected
+ * frame's when that is earlier (a case where the stack speaks first, --connect: its SYN precedes the
+ * peer's first frame). *last is the last input frame's time.
+ */
 static void capture_times(const struct rp_frames *in, const struct rp_frames *exp, int64_t *t0, int64_t *last)
 {
 	*t0 = in->n ? in->v[0].t_ns : exp->n ? exp->v[0].t_ns : 0;
+	if (in->n && exp->n && exp->v[0].t_ns < *t0)
+		*t0 = exp->v[0].t_ns;
 	*last = *t0;
 	for (size_t i = 0; i < in->n; i++)
 		if (in->v[i].t_ns > *last)
@@ -693,8 +703,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ustack-replay: %s: a timestamp before 1970\n", o->in);
 		goto out;
 	}
+	for (size_t i = 0; i < in.n; i++)
+		in.v[i].t_ns -= t0;
 	for (size_t i = 0; i < exp.n; i++)
 		exp.v[i].t_ns -= t0;
+	r.in = &in;
 	/* the stack's clock reads the captures' time, unless that is too close to zero */
 	r.clock0 = (uint64_t)t0 < RP_MIN_CLOCK_NS ? (uint64_t)t0 + RP_MIN_CLOCK_NS : (uint64_t)t0;
 	end_ns = (uint64_t)(last - t0);
