@@ -39,6 +39,8 @@ const char *rp_field_name(enum rp_field f)
 	return f < RP_F_MAX ? field_names[f] : "?";
 }
 
+#define RP_MAX_TS_SEC INT64_C(9000000000)
+
 int rp_read_pcap(const char *path, int64_t t0_ns, struct rp_frames *fs)
 {
 	char err[PCAP_ERRBUF_SIZE];
@@ -58,8 +60,18 @@ int rp_read_pcap(const char *path, int64_t t0_ns, struct rp_frames *fs)
 		return -1;
 	}
 	while ((r = pcap_next_ex(pc, &h, &bytes)) == 1) {
+		int64_t ts;
+
+		/* nanoseconds must fit in 63 bits, with room for the differences taken later: up to the
+		 * year 2255 (a pcapng timestamp can say anything) */
+		if (h->ts.tv_sec < 0 || h->ts.tv_sec > RP_MAX_TS_SEC || h->ts.tv_usec < 0 ||
+		    h->ts.tv_usec >= 1000000000) {
+			fprintf(stderr, "ustack-replay: %s: frame %zu has a timestamp out of range\n", path, fs->n + 1);
+			pcap_close(pc);
+			return -1;
+		}
 		/* the file is opened with nanosecond precision, so tv_usec holds nanoseconds */
-		int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec;
+		ts = (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec;
 		if (rp_frames_push(fs, bytes, h->caplen, ts - t0_ns) != 0) {
 			fprintf(stderr, "ustack-replay: %s: out of memory\n", path);
 			pcap_close(pc);
