@@ -216,6 +216,9 @@ def main():
     ap.add_argument("--timeout", type=int, default=300, help="seconds per case or gen.py")
     ap.add_argument("--regen", action="store_true", help="check that gen.py writes the committed files")
     args = ap.parse_args()
+    args.pcaps, args.work = os.path.abspath(args.pcaps), os.path.abspath(args.work)
+    if args.replay:
+        args.replay = os.path.abspath(args.replay)
     os.makedirs(args.work, exist_ok=True)
     if args.regen:
         return regen(args)
