@@ -212,6 +212,8 @@ struct ip_out {
 	uint8_t ttl; /* 0: default */
 	uint8_t tos;
 	bool df;
+	const uint8_t *opts; /* IP options, a multiple of 4 bytes (at most 40); NULL: none */
+	uint8_t optlen;
 };
 /* Send a transport segment (skb->data at the transport header, SKB_MAX_HEADER headroom): route, add
  * the IP header, fragment when larger than the MTU (unless DF: -EMSGSIZE), resolve and transmit.

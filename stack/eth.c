@@ -25,6 +25,7 @@ static const struct eth_handler eth_handlers[] = {
 void eth_rcv(struct us_stack *st, struct sk_buff *skb)
 {
 	const uint8_t *h = skb->data;
+	uint32_t hlen = ETH_HDR_LEN;
 	uint16_t type;
 
 	ETH_INC(st, InFrames);
@@ -38,8 +39,22 @@ void eth_rcv(struct us_stack *st, struct sk_buff *skb)
 	}
 	type = eth_type(h);
 	skb_reset_mac_header(skb);
+	if (type < 0x0600) {
+		/* RFC 1122 §2.3.3 (SHOULD), RFC 1042: an IEEE 802.3 frame, the field a length; taken when
+		 * it carries LLC/SNAP (AA AA 03, OUI 0) and the EtherType after it */
+		uint32_t l = type;
+
+		if (l < 8 || skb->len < ETH_HDR_LEN + l || h[14] != 0xaa || h[15] != 0xaa ||
+		    h[16] != 0x03 || h[17] || h[18] || h[19]) {
+			ETH_INC(st, InUnknownType);
+			goto drop;
+		}
+		type = get_be16(h + 20);
+		skb_trim(skb, ETH_HDR_LEN + l); /* what follows the length is padding */
+		hlen = ETH_HDR_LEN + 8;
+	}
 	skb->protocol = type;
-	skb_pull(skb, ETH_HDR_LEN);
+	skb_pull(skb, hlen);
 	skb_reset_network_header(skb);
 	for (size_t i = 0; i < sizeof(eth_handlers) / sizeof(eth_handlers[0]); i++) {
 		if (eth_handlers[i].type == type) {

@@ -46,6 +46,60 @@ static void echo_sock_queue(struct icmp_echo_sock *p, struct sk_buff *skb)
 		sock_wake(p->st, p->owner);
 }
 
+/* The options of an echo reply (RFC 1122 §3.2.2.6): a Record Route or Timestamp option in the
+ * request is returned, updated with this host (RFC 791: our address at the pointer, the pointer moved
+ * on; a timestamp in milliseconds with the high-order bit set, since the stack keeps no time of day),
+ * without truncation. Other options are not returned. The request's options passed the length gate.
+ * Returns the length written to out, padded with EOL to a multiple of 4. */
+static uint8_t icmp_reply_options(struct us_stack *st, const uint8_t *ih, uint32_t me, uint8_t out[40])
+{
+	uint32_t hl = ipv4_hlen(ih), i = IPV4_HDR_MIN, n = 0;
+	uint32_t ts = (uint32_t)((us_now(st) / US_NSEC_PER_MSEC) % 86400000u) | 0x80000000u;
+
+	while (i < hl && ih[i] != 0) {
+		uint8_t t = ih[i], l, ptr;
+
+		if (t == 1) {
+			i++;
+			continue;
+		}
+		l = ih[i + 1];
+		if ((t == 7 || t == 68) && n + l <= 40) {
+			uint8_t *o = out + n;
+
+			memcpy(o, ih + i, l);
+			ptr = o[2];
+			if (t == 7 && ptr >= 4 && ptr + 3u <= l) {
+				put_be32(o + ptr - 1, me);
+				o[2] = (uint8_t)(ptr + 4);
+			} else if (t == 68 && ptr >= 5) {
+				uint8_t flg = o[3] & 0x0f, oflw = o[3] >> 4;
+
+				if (flg == 0 && ptr + 3u <= l) {
+					put_be32(o + ptr - 1, ts);
+					o[2] = (uint8_t)(ptr + 4);
+				} else if (flg == 1 && ptr + 7u <= l) {
+					put_be32(o + ptr - 1, me);
+					put_be32(o + ptr + 3, ts);
+					o[2] = (uint8_t)(ptr + 8);
+				} else if (flg == 3 && ptr + 7u <= l) {
+					if (get_be32(o + ptr - 1) == me) {
+						put_be32(o + ptr + 3, ts);
+						o[2] = (uint8_t)(ptr + 8);
+					}
+				} else if (oflw < 15) {
+					o[3] = (uint8_t)((oflw + 1) << 4 | flg); /* no room: count the overflow */
+				}
+			}
+			n += l;
+		}
+		i += l;
+	}
+	while (n & 3)
+		out[n++] = 0;
+	return (uint8_t)n;
+}
+
 /* Answer an echo request (skb->data at the ICMP header) with the same identifier, sequence number
  * and data (RFC 1122 §3.2.2.6: returned entirely and unmodified). */
 static void icmp_echo_reply(struct us_stack *st, const struct sk_buff *req)
@@ -53,7 +107,7 @@ static void icmp_echo_reply(struct us_stack *st, const struct sk_buff *req)
 	const uint8_t *ih = skb_network_header(req);
 	struct sk_buff *skb;
 	struct ip_out o = { .saddr = ipv4_daddr(ih), .daddr = ipv4_saddr(ih), .proto = IP_PROTO_ICMP };
-	uint8_t *p;
+	uint8_t *p, opts[40];
 
 	/* Linux's icmp_echo_ignore_broadcasts: no answer to a broadcast ping (a smurf amplifier) */
 	if (us_addr_is_broadcast(st, ipv4_daddr(ih)))
@@ -71,6 +125,10 @@ static void icmp_echo_reply(struct us_stack *st, const struct sk_buff *req)
 	put_be16(p + 2, inet_csum(p, req->len));
 	ICMP_INC(st, OutMsgs);
 	ICMP_INC(st, OutEchoReps);
+	if (ipv4_hlen(ih) > IPV4_HDR_MIN) {
+		o.optlen = icmp_reply_options(st, ih, ipv4_daddr(ih), opts);
+		o.opts = o.optlen ? opts : NULL;
+	}
 	ip_output(st, skb, &o);
 }
 

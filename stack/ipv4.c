@@ -110,7 +110,7 @@ void ip_local_deliver(struct us_stack *st, struct sk_buff *skb)
 int ip_output(struct us_stack *st, struct sk_buff *skb, const struct ip_out *o)
 {
 	struct rt_result rt;
-	uint32_t tot = skb->len + IPV4_HDR_MIN, mtu;
+	uint32_t hlen = IPV4_HDR_MIN + (o->opts ? o->optlen : 0u), tot = skb->len + hlen, mtu;
 	uint8_t *h, ttl;
 	int r;
 
@@ -125,7 +125,7 @@ int ip_output(struct us_stack *st, struct sk_buff *skb, const struct ip_out *o)
 		skb_free(skb);
 		return -EMSGSIZE;
 	}
-	h = skb_push(skb, IPV4_HDR_MIN);
+	h = skb_push(skb, hlen);
 	if (!h) {
 		skb_free(skb);
 		return -EINVAL;
@@ -135,14 +135,19 @@ int ip_output(struct us_stack *st, struct sk_buff *skb, const struct ip_out *o)
 	ipv4_emit(h, (uint16_t)tot, st->ip_id++, o->df ? IP_DF : 0, ttl, o->proto,
 		  o->saddr ? o->saddr : rt.saddr, o->daddr);
 	h[1] = o->tos;
-	put_be16(h + 10, inet_csum(h, IPV4_HDR_MIN));
+	if (hlen > IPV4_HDR_MIN) {
+		h[0] = (uint8_t)(0x40 | hlen / 4);
+		memcpy(h + IPV4_HDR_MIN, o->opts, hlen - IPV4_HDR_MIN);
+	}
+	put_be16(h + 10, inet_csum(h, hlen));
 	skb_reset_network_header(skb);
 	skb->protocol = 0x0800;
 	IP_INC(st, OutRequests);
 	mtu = ip_pmtu_get(st, o->daddr, rt.iface->dev->mtu);
 	if (tot > mtu) {
-		if (o->df) {
-			/* RFC 1122 §3.3.3: a datagram that may not be fragmented is not sent */
+		if (o->df || hlen > IPV4_HDR_MIN) {
+			/* RFC 1122 §3.3.3: a datagram that may not be fragmented is not sent (nor, here,
+			 * one with options: which to copy into each fragment is not worked out) */
 			IP_INC(st, FragFails);
 			skb_free(skb);
 			return -EMSGSIZE;

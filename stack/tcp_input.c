@@ -76,7 +76,11 @@ static void tcp_rcv_listen(struct tcp_sock *l, struct sk_buff *skb)
 		tcp_send_reset(st, skb); /* "<SEQ=SEG.ACK><CTL=RST>" */
 		goto drop;
 	}
-	if (!(cb->flags & TCPF_SYN) || (cb->flags & TCPF_FIN))
+	/* §3.10.7.2 third: a SYN is answered; "any other control or text" comes with it is to be
+	 * processed in SYN-RECEIVED, where without an ACK it is dropped: so a SYN+FIN gets a SYN-ACK and
+	 * its FIN is forgotten (Linux and FreeBSD drop SYN+FIN outright, against port scans; we follow
+	 * the RFC) */
+	if (!(cb->flags & TCPF_SYN))
 		goto drop;
 	if (l->accept_len >= l->backlog + 1 || l->syn_len >= st->cfg.tcp_max_syn_backlog) {
 		/* Linux: a full accept queue or SYN queue drops the SYN; the peer retries */
