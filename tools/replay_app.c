@@ -271,13 +271,11 @@ static bool conn_service(struct rp_conn *c)
 		}
 		moved = true;
 	}
+	/* an echo buffer that was full is read into again on the next round: the caller repeats
+	 * while anything moves */
 	if (!conn_send_pattern(c, &moved) || !conn_read(c, &moved) ||
 	    (c->act == RP_ACT_ECHO && !conn_send_pending(c, &moved))) {
 		conn_close(c); /* reset, or refused: nothing more to do on it */
-		return true;
-	}
-	if (c->act == RP_ACT_ECHO && !c->eof && !conn_read(c, &moved)) {
-		conn_close(c);
 		return true;
 	}
 	if (c->sent == c->to_send && c->pend_len == 0 &&
