@@ -499,6 +499,26 @@ passive_mss_segments("passive_mss_1200", "MSS 1200 from the peer: 1300 bytes ech
                      "(RFC 9293 §3.7.1; Nagle §3.7.4)", dict(mss=1200), 1300)
 
 
+def passive_mtu_1000():
+    c = case("passive_mtu_1000", "--mtu 1000: the SYN-ACK's MSS is 960 (MTU - 40, RFC 9293 §3.7.1) and the stack "
+             "sends at most 960 - 12 = 948 bytes per segment to a peer that offered 1460 (the effective send MSS "
+             "is the smaller, RFC 9293 §3.7.1, RFC 1122 §4.2.2.6): send=1000 goes as 948 + 52 and the FIN",
+             [listen("send=1000"), "--mtu 1000"])
+    k = Conn(c)
+    k.smss = 960 - 12
+    k.p_syn(0)
+    k.s_synack(0, opts=syn_options(960, True, (0, k.ts_recent), 3))
+    k.p(10, "A")
+    k.s_segments(10, pattern(1000))
+    k.s_fin(10)
+    k.p(20, "A")
+    k.p(21, "FA")
+    k.s_ack(21)
+
+
+passive_mtu_1000()
+
+
 def syn_linux_opts():
     c = case("syn_linux_opts", "(migrated) a SYN with Linux's options and no ACK after: the SYN-ACK is sent "
              "again after 1 s, then 2 s (RFC 6298 §2.1 initial RTO, §5.5 back-off), same ISN, TSval moving on",
@@ -938,11 +958,11 @@ def fast_rtx_setup(c, n=5):
     return k, [s[TCP].payload.load for s in segs]
 
 
-def fast_retransmit():
-    c = case("fast_retransmit", "5 segments and the FIN out; segment 2 lost: the ACK of segment 1, then three "
+def fast_retransmit(name="fast_retransmit", extra=(), doc=""):
+    c = case(name, "5 segments and the FIN out; segment 2 lost: the ACK of segment 1, then three "
              "duplicate ACKs; on the third the stack resends segment 2 alone at once (RFC 5681 §3.2 steps 2-3; "
-             "nothing new to send, so limited transmit does not apply); a full ACK ends it",
-             [listen("send=7240")])
+             "nothing new to send, so limited transmit does not apply); a full ACK ends it" + doc,
+             [listen("send=7240")] + list(extra))
     k, segs = fast_rtx_setup(c)
     k.p(20, "A", ack=1449)
     for t in (21, 22, 23):
@@ -954,6 +974,11 @@ def fast_retransmit():
 
 
 fast_retransmit()
+# RFC 6582 §3.2 step 1: "recover" starts at the ISS, so where the ISN falls must not matter
+fast_retransmit("fast_retransmit_isn_low", ["--isn-key 00000000000000000000000000000004"],
+                ". The same with another ISN secret, which puts this connection's ISN in the lower half of "
+                "the sequence space (fast_retransmit's is in the upper half): the outcome must not depend on it "
+                "(RFC 6582 §3.2 step 1: recover is initialised to the ISS)")
 
 
 def fast_retransmit_two_dupacks():
@@ -1016,6 +1041,28 @@ def persist_zero_window():
 
 
 persist_zero_window()
+
+
+def persist_probes_answered():
+    c = case("persist_probes_answered", "each zero-window probe is answered with a zero window: the connection "
+             "stays and the probes go on backing off, +200, +400, +800, +1600 ms (RFC 9293 §3.8.6.1 MUST-37, "
+             "SHLD-30); the window opens at 3.5 s and the data goes", [listen("send=2000")], linger=1)
+    k = Conn(c)
+    k.p_syn(0)
+    k.s_synack(0)
+    k.p(10, "A", win=0)
+    for t in (210, 610, 1410, 3010):
+        k.s_ack(t, seq=0)
+        k.p(t + 1, "A", win=0)
+    k.p(3500, "A")
+    k.s_segments(3500, pattern(2000))
+    k.s_fin(3500)
+    k.p(3510, "A")
+    k.p(3511, "FA")
+    k.s_ack(3511)
+
+
+persist_probes_answered()
 
 
 # ============================================================================================
@@ -1295,6 +1342,37 @@ closer("timewait_fin_restart", "TIME-WAIT, the peer's FIN again at 30 s: ACK, an
 closer("timewait_expires", "TIME-WAIT lasts 2 MSL = 60 s: an ACK at 59 s after it began is absorbed, one at 60.1 s "
        "meets only the listener: RST (RFC 9293 §3.10.8 TIME-WAIT timeout, §3.10.7.2)",
        lambda k, c: (time_wait(k), k.p(59030, "A"), c.stack_frame(60130, closed_rst(k.p(60130, "A")))))
+
+
+def syn_time_wait(name, doc, new_isn, tsval, reuse):
+    c = case(name, doc, [listen("close")], counters={"TcpExt.TCPTimeWaitRecycled": 1 if reuse else 0})
+    k = Conn(c)
+    k.p_syn(0)
+    k.s_synack(0)
+    k.p(10, "A")
+    k.s_fin(10)
+    time_wait(k)
+    if reuse:
+        # a new incarnation: the tool counts its numbers from the new SYN-ACK again
+        n = Conn(c, p_isn=new_isn)
+        n.p_tsval = lambda t: tsval
+        n.p_syn(1000)
+        n.s_synack(1000)
+        n.p(1001, "A")
+        n.s_fin(1001)		# the close application closes it at once
+        n.p(1002, "A")
+    else:
+        k.p(1000, "S", seq=new_isn, opts=syn_options(1460, True, (tsval, 0), 7), acceptable=False, deliver=False)
+        k.s_ack(1000)
+
+
+syn_time_wait("syn_time_wait_reuse", "TIME-WAIT, a SYN with a higher timestamp (and sequence number): the "
+              "old connection gives way and the listener answers with a new SYN-ACK (RFC 9293 §3.10.7.4 "
+              "fourth, TIME-WAIT: new connections accepted when the Timestamp Option meets expectations, RFC "
+              "6191; RFC 1122 §4.2.2.13)", 2000000, 700100, True)
+syn_time_wait("syn_time_wait_old", "TIME-WAIT, a SYN with an old timestamp: not a new connection, an ACK "
+              "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and TIME-WAIT stays (RFC 7323 §5.3 PAWS; RFC 9293 §3.10.7.4 "
+              "first and fourth; RFC 5961 §4)", 2000000, 600000, False)
 
 
 # ---- CLOSE-WAIT: an application that has not finished sending (send=300000 into a zero window) does
