@@ -44,10 +44,7 @@ COMMON = [NEIGH, "--ignore ip.id"]
 MSS = 1460		# the stack's MSS: MTU 1500 - 40
 RCVBUF = 262144		# the stack's receive buffer
 SYN_WIN = 65535		# a SYN's window (RFC 7323 §2.2: not scaled), the buffer clipped to 16 bits
-RTO_MIN = 200		# ms, Linux's TCP_RTO_MIN
-RTO_INIT = 1000		# ms, RFC 6298 §2.1
 DELACK = 40		# ms
-TW = 60000		# ms, 2 MSL
 PEER_PORT, ST_PORT = 40000, 80		# passive opens: the peer connects to the stack's listener
 CONNECT_PORT = 9			# active opens: the stack connects to the peer's port 9 (discard, RFC 863)
 CONNECT_LPORT = 40001			# active opens: the stack's local port (--connect ...,lport=)
@@ -1071,33 +1068,51 @@ persist_probes_answered()
 
 # ---- SYN-SENT (--connect; nobody answers but the test) ----
 
-def syn_sent_case(name, doc, seg, gone, linger=1.5):
-    """The SYN at 0; one segment at 5 ms; the SYN again at 1 s unless the connection is gone."""
-    c = case(name, doc, [connect()], linger=linger)
-    c.start_clock()
-    k = Conn(c, passive=False)
-    k.s_syn(0)
-    seg(k)
-    if not gone:
-        k.s_syn(1000)
-    return k
+def syn_sent(name, doc, gone, linger=1.5):
+    """A case in SYN-SENT: the SYN at 0; the body's segment at 5 ms; the SYN again at 1 s (RFC 6298
+    §2.1) unless the connection is gone."""
+    def build(body):
+        c = case(name, doc, [connect()], linger=linger)
+        c.start_clock()
+        k = Conn(c, passive=False)
+        k.s_syn(0)
+        body(k, c)
+        if not gone:
+            k.s_syn(1000)
+    return build
 
 
-syn_sent_case("rst_syn_sent", "SYN-SENT, a RST+ACK acknowledging the SYN: connection refused, CLOSED; the SYN is not "
-              "sent again (RFC 9293 §3.10.7.3 second)",
-              lambda k: k.p(5, "RA", seq=0, ack=1), gone=True)
-syn_sent_case("rst_syn_sent_bad_ack", "SYN-SENT, a RST+ACK with an unacceptable ACK: dropped, no reset in answer to a "
-              "reset; the SYN goes again at 1 s (RFC 9293 §3.10.7.3 first)",
-              lambda k: k.p(5, "RA", seq=0, ack=5), gone=False)
-syn_sent_case("rst_syn_sent_no_ack", "SYN-SENT, a RST without ACK: dropped; the SYN goes again at 1 s "
-              "(RFC 9293 §3.10.7.3 second: \"Otherwise (no ACK), drop the segment\")",
-              lambda k: k.p(5, "R", seq=0), gone=False)
-syn_sent_case("fin_syn_sent", "SYN-SENT, a FIN+ACK acknowledging the SYN but without SYN: dropped (RFC 9293 "
-              "§3.10.7.3 fifth; §3.10.7.4 eighth: no FIN processing in SYN-SENT); the SYN goes again at 1 s",
-              lambda k: k.p(5, "FA", seq=k.p_isn, ack=1, tsecr=0), gone=False)
+@syn_sent("rst_syn_sent", "SYN-SENT, a RST+ACK acknowledging the SYN: connection refused, CLOSED; the SYN is not "
+          "sent again (RFC 9293 §3.10.7.3 second)", gone=True)
+def _(k, c):
+    k.p(5, "RA", seq=0, ack=1)
 
 
-def ack_syn_sent_bad():
+@syn_sent("rst_syn_sent_bad_ack", "SYN-SENT, a RST+ACK with an unacceptable ACK: dropped, no reset in answer to a "
+          "reset; the SYN goes again at 1 s (RFC 9293 §3.10.7.3 first)", gone=False)
+def _(k, c):
+    k.p(5, "RA", seq=0, ack=5)
+
+
+@syn_sent("rst_syn_sent_no_ack", "SYN-SENT, a RST without ACK: dropped; the SYN goes again at 1 s "
+          "(RFC 9293 §3.10.7.3 second: \"Otherwise (no ACK), drop the segment\")", gone=False)
+def _(k, c):
+    k.p(5, "R", seq=0)
+
+
+@syn_sent("fin_syn_sent", "SYN-SENT, a FIN+ACK acknowledging the SYN but without SYN: dropped (RFC 9293 §3.10.7.3 "
+          "fifth; §3.10.7.4 eighth: no FIN processing in SYN-SENT); the SYN goes again at 1 s", gone=False)
+def _(k, c):
+    k.p(5, "FA", seq=k.p_isn, ack=1, tsecr=0)
+
+
+@syn_sent("ack_syn_sent_bad", "SYN-SENT, a plain ACK with SEG.ACK > SND.NXT: <SEQ=SEG.ACK><CTL=RST>, and the "
+          "connection stays (the SYN again at 1 s) (RFC 9293 §3.10.7.3 first)", gone=False)
+def _(k, c):
+    c.stack_frame(5, closed_rst(k.p(5, "A", seq=4242, ack=100, tsecr=0, deliver=False)))
+
+
+def syn_sent_old_duplicate():
     c = case("syn_sent_old_duplicate", "SYN-SENT, a SYN-ACK whose ACK is not ours (an old duplicate): "
              "<SEQ=SEG.ACK><CTL=RST>, the SYN again at 1 s, then the right SYN-ACK completes the open "
              "(RFC 9293 §3.5 figure 8, §3.10.7.3 first)", [connect()], linger=1)
@@ -1111,52 +1126,55 @@ def ack_syn_sent_bad():
     k.s_ack(1010)
 
 
-ack_syn_sent_bad()
-
-
-def ack_syn_sent_bad_rst_only():
-    c = case("ack_syn_sent_bad", "SYN-SENT, a plain ACK with SEG.ACK > SND.NXT: <SEQ=SEG.ACK><CTL=RST>, and the "
-             "connection stays (the SYN again at 1 s) (RFC 9293 §3.10.7.3 first)", [connect()], linger=1.5)
-    c.start_clock()
-    k = Conn(c, passive=False)
-    k.s_syn(0)
-    bad = k.p(5, "A", seq=4242, ack=100, tsecr=0, deliver=False)
-    c.stack_frame(5, closed_rst(bad))
-    k.s_syn(1000)
-
-
-ack_syn_sent_bad_rst_only()
+syn_sent_old_duplicate()
 
 
 # ---- SYN-RECEIVED (passive) ----
 
-def syn_rcvd_case(name, doc, after, args=None, linger=1.5, retrans=True):
-    c = case(name, doc, args or [listen("discard")], linger=linger)
-    k = Conn(c)
-    k.p_syn(0)
-    k.s_synack(0)
-    after(k, c)
-    if retrans:
-        k.s_synack(1000)
-    return k
+def syn_received(name, doc, retrans=True):
+    """A case in SYN-RECEIVED: SYN at 0, SYN-ACK at once; the body at 5 ms; the SYN-ACK again at 1 s
+    unless the connection went back to LISTEN."""
+    def build(body):
+        c = case(name, doc, [listen("discard")], linger=1.5)
+        k = Conn(c)
+        k.p_syn(0)
+        k.s_synack(0)
+        body(k, c)
+        if retrans:
+            k.s_synack(1000)
+    return build
 
 
-syn_rcvd_case("rst_syn_received", "SYN-RECEIVED (passive), a RST at RCV.NXT: back to LISTEN, silently; the SYN-ACK "
-              "is not sent again (RFC 9293 §3.10.7.4 second)",
-              lambda k, c: k.p(5, "R"), retrans=False)
-syn_rcvd_case("rst_syn_received_challenge", "SYN-RECEIVED, a RST in the window but not at RCV.NXT: a challenge ACK "
+@syn_received("rst_syn_received", "SYN-RECEIVED (passive), a RST at RCV.NXT: back to LISTEN, silently; the SYN-ACK "
+              "is not sent again (RFC 9293 §3.10.7.4 second)", retrans=False)
+def _(k, c):
+    k.p(5, "R")
+
+
+@syn_received("rst_syn_received_challenge", "SYN-RECEIVED, a RST in the window but not at RCV.NXT: a challenge ACK "
               "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, the connection stays (the SYN-ACK again at 1 s) (RFC 9293 "
-              "§3.10.7.4 second; RFC 5961 §3.2)",
-              lambda k, c: (k.p(5, "R", seq=k.rcv_nxt + 100), k.s_ack(5, seq=1)))
-syn_rcvd_case("fin_syn_received_no_ack", "SYN-RECEIVED, a FIN without ACK: dropped (RFC 9293 §3.10.7.4 fifth: ACK "
-              "bit off); the SYN-ACK again at 1 s",
-              lambda k, c: k.p(5, "F", deliver=False))
-syn_rcvd_case("synrcvd_bad_ack", "SYN-RECEIVED, an ACK with SEG.ACK > SND.NXT: <SEQ=SEG.ACK><CTL=RST>; the "
-              "connection stays (the SYN-ACK again at 1 s) (RFC 9293 §3.10.7.4 fifth)",
-              lambda k, c: c.stack_frame(5, closed_rst(k.p(5, "A", ack=5))))
-syn_rcvd_case("syn_in_syn_received", "SYN-RECEIVED (passive), a second SYN inside the window: back to LISTEN, "
-              "silently; no SYN-ACK again (RFC 9293 §3.10.7.4 fourth)",
-              lambda k, c: k.p(5, "S", seq=k.rcv_nxt + 10, opts=k.p_syn_opts(5), deliver=False), retrans=False)
+              "§3.10.7.4 second; RFC 5961 §3.2)")
+def _(k, c):
+    k.p(5, "R", seq=k.rcv_nxt + 100)
+    k.s_ack(5)
+
+
+@syn_received("fin_syn_received_no_ack", "SYN-RECEIVED, a FIN without ACK: dropped (RFC 9293 §3.10.7.4 fifth: ACK "
+              "bit off); the SYN-ACK again at 1 s")
+def _(k, c):
+    k.p(5, "F", deliver=False)
+
+
+@syn_received("synrcvd_bad_ack", "SYN-RECEIVED, an ACK with SEG.ACK > SND.NXT: <SEQ=SEG.ACK><CTL=RST>; the "
+              "connection stays (the SYN-ACK again at 1 s) (RFC 9293 §3.10.7.4 fifth)")
+def _(k, c):
+    c.stack_frame(5, closed_rst(k.p(5, "A", ack=5)))
+
+
+@syn_received("syn_in_syn_received", "SYN-RECEIVED (passive), a second SYN inside the window: back to LISTEN, "
+              "silently; no SYN-ACK again (RFC 9293 §3.10.7.4 fourth)", retrans=False)
+def _(k, c):
+    k.p(5, "S", seq=k.rcv_nxt + 10, opts=k.p_syn_opts(5), deliver=False)
 
 
 def fin_syn_received():
@@ -1190,39 +1208,60 @@ def alive(k, t):
     k.p(t + 3, "A")
 
 
-def est_case(name, doc, body, linger=1.0):
-    c = case(name, doc, [listen("echo")], linger=linger)
-    k = Conn(c)
-    k.passive_open()
-    body(k, c)
-    return k
+def established(name, doc):
+    """A case in ESTABLISHED: a passive open (echo), then the body from 10 ms."""
+    def build(body):
+        c = case(name, doc, [listen("echo")])
+        k = Conn(c)
+        k.passive_open()
+        body(k, c)
+    return build
 
 
-est_case("rst_established", "ESTABLISHED, a RST at RCV.NXT: the connection is reset (RFC 9293 §3.10.7.4 second); "
-         "the peer's next ACK finds only the listener: <SEQ=SEG.ACK><CTL=RST> (§3.10.7.2)",
-         lambda k, c: (k.p(10, "R"), c.stack_frame(20, closed_rst(k.p(20, "A")))))
-est_case("rst_established_challenge", "ESTABLISHED, a RST in the window but not at RCV.NXT: a challenge ACK, the "
-         "connection stays (data echoed after) (RFC 9293 §3.10.7.4 second; RFC 5961 §3.2)",
-         lambda k, c: (k.p(10, "R", seq=k.rcv_nxt + 100), k.s_ack(10), alive(k, 20)))
-est_case("rst_established_outside", "ESTABLISHED, a RST beyond the advertised window (65535 from the SYN-ACK): "
-         "silently dropped, the connection stays (RFC 9293 §3.10.7.4 first and second; RFC 5961 §3.2)",
-         lambda k, c: (k.p(10, "R", seq=k.rcv_nxt + 100000), alive(k, 20)))
-est_case("syn_established", "ESTABLISHED, a SYN in the window, then the old SYN again: a challenge ACK for each "
-         "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, the connection stays (RFC 9293 §3.10.7.4 fourth; RFC 5961 §4; "
-         "the old SYN fails the first check)",
-         lambda k, c: (k.p(10, "S", seq=k.rcv_nxt + 50, opts=k.p_syn_opts(10), deliver=False), k.s_ack(10),
-                       k.p(12, "S", seq=k.p_isn, opts=k.p_syn_opts(12), deliver=False), k.s_ack(12),
-                       alive(k, 20)))
-est_case("ack_future", "ESTABLISHED, an ACK of something not yet sent (SEG.ACK > SND.NXT): an ACK, the segment "
-         "dropped, the connection stays (RFC 9293 §3.10.7.4 fifth; RFC 5961 §5.2)",
-         lambda k, c: (k.p(10, "A", ack=1000), k.s_ack(10), alive(k, 20)))
+@established("rst_established", "ESTABLISHED, a RST at RCV.NXT: the connection is reset (RFC 9293 §3.10.7.4 "
+             "second); the peer's next ACK finds only the listener: <SEQ=SEG.ACK><CTL=RST> (§3.10.7.2)")
+def _(k, c):
+    k.p(10, "R")
+    c.stack_frame(20, closed_rst(k.p(20, "A")))
 
 
-def unacceptable_old_data():
-    c = case("unacceptable_old_data", "ESTABLISHED, data already received sent again: not acceptable, an ACK "
-             "<SEQ=SND.NXT><ACK=RCV.NXT>, nothing delivered twice (RFC 9293 §3.10.7.4 first)", [listen("echo")])
-    k = Conn(c)
-    k.passive_open()
+@established("rst_established_challenge", "ESTABLISHED, a RST in the window but not at RCV.NXT: a challenge ACK, the "
+             "connection stays (data echoed after) (RFC 9293 §3.10.7.4 second; RFC 5961 §3.2)")
+def _(k, c):
+    k.p(10, "R", seq=k.rcv_nxt + 100)
+    k.s_ack(10)
+    alive(k, 20)
+
+
+@established("rst_established_outside", "ESTABLISHED, a RST beyond the advertised window (65535 from the SYN-ACK): "
+             "silently dropped, the connection stays (RFC 9293 §3.10.7.4 first and second; RFC 5961 §3.2)")
+def _(k, c):
+    k.p(10, "R", seq=k.rcv_nxt + 100000)
+    alive(k, 20)
+
+
+@established("syn_established", "ESTABLISHED, a SYN in the window, then the old SYN again: a challenge ACK for each "
+             "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, the connection stays (RFC 9293 §3.10.7.4 fourth; RFC 5961 §4; "
+             "the old SYN fails the first check)")
+def _(k, c):
+    k.p(10, "S", seq=k.rcv_nxt + 50, opts=k.p_syn_opts(10), deliver=False)
+    k.s_ack(10)
+    k.p(12, "S", seq=k.p_isn, opts=k.p_syn_opts(12), deliver=False)
+    k.s_ack(12)
+    alive(k, 20)
+
+
+@established("ack_future", "ESTABLISHED, an ACK of something not yet sent (SEG.ACK > SND.NXT): an ACK, the segment "
+             "dropped, the connection stays (RFC 9293 §3.10.7.4 fifth; RFC 5961 §5.2)")
+def _(k, c):
+    k.p(10, "A", ack=1000)
+    k.s_ack(10)
+    alive(k, 20)
+
+
+@established("unacceptable_old_data", "ESTABLISHED, data already received sent again: not acceptable, an ACK "
+             "<SEQ=SND.NXT><ACK=RCV.NXT>, nothing delivered twice (RFC 9293 §3.10.7.4 first)")
+def _(k, c):
     d = text(5, 7)
     r = k.rcv_nxt
     k.p(10, "PA", d)
@@ -1237,35 +1276,21 @@ def unacceptable_old_data():
     k.p(31, "A")
 
 
-unacceptable_old_data()
-
-
-def unacceptable_beyond_window():
-    c = case("unacceptable_beyond_window", "ESTABLISHED, data beyond RCV.NXT + RCV.WND (65535 advertised in the "
+@established("unacceptable_beyond_window", "ESTABLISHED, data beyond RCV.NXT + RCV.WND (65535 advertised in the "
              "SYN-ACK): not acceptable, an ACK, nothing delivered; in-order data after is echoed alone "
-             "(RFC 9293 §3.10.7.4 first)", [listen("echo")])
-    k = Conn(c)
-    k.passive_open()
-    r = k.rcv_nxt
-    k.p(10, "PA", text(10, 8), seq=r + 65535 + 10, acceptable=False)
+             "(RFC 9293 §3.10.7.4 first)")
+def _(k, c):
+    k.p(10, "PA", text(10, 8), seq=k.rcv_nxt + 65535 + 10, acceptable=False)
     k.s_ack(10)
     alive(k, 20)
 
 
-unacceptable_beyond_window()
-
-
-def paws_old_tsval():
-    c = case("paws_old_tsval", "ESTABLISHED, data whose TSval is older than TS.Recent: dropped by PAWS with an ACK, "
-             "not delivered; data with a current TSval after is echoed (RFC 7323 §5.3 R1)", [listen("echo")])
-    k = Conn(c)
-    k.passive_open()
+@established("paws_old_tsval", "ESTABLISHED, data whose TSval is older than TS.Recent: dropped by PAWS with an ACK, "
+             "not delivered; data with a current TSval after is echoed (RFC 7323 §5.3 R1)")
+def _(k, c):
     k.p(10, "PA", text(6, 9), tsval=k.ts_recent - 1000, acceptable=False, deliver=False)
     k.s_ack(10)
     alive(k, 20)
-
-
-paws_old_tsval()
 
 
 def fin_established():
@@ -1285,43 +1310,18 @@ fin_established()
 
 # ---- FIN-WAIT-1, FIN-WAIT-2, CLOSING, TIME-WAIT: the application closes at once (close) ----
 
-def closer(name, doc, body, linger=1.0):
-    """Passive open, RTT 10 ms (RTO 200 ms); the application closes: the FIN at 10 ms (FIN-WAIT-1)."""
-    c = case(name, doc, [listen("close")], linger=linger)
-    k = Conn(c)
-    k.p_syn(0)
-    k.s_synack(0)
-    k.p(10, "A")
-    k.s_fin(10)
-    body(k, c)
-    return k
-
-
-closer("fin_wait_1_retrans", "FIN-WAIT-1, no answer: the FIN is sent again at +200, +600, +1400 ms (RFC 9293 §3.6 "
-       "case 1: segments up to and including the FIN are retransmitted; RFC 6298 §5.5)",
-       lambda k, c: [k.s_fin(t, seq=1) for t in (210, 610, 1410)], linger=2)
-closer("rst_fin_wait_1", "FIN-WAIT-1, a RST at RCV.NXT: CLOSED; the FIN is not sent again (RFC 9293 §3.10.7.4 "
-       "second)", lambda k, c: k.p(20, "R"))
-closer("simultaneous_close", "FIN-WAIT-1, the peer's FIN crosses ours (it does not acknowledge it): CLOSING, our ACK "
-       "<SEQ=2><ACK=FIN+1>; the peer's ACK of our FIN: TIME-WAIT, no FIN again (RFC 9293 §3.6 figure 13, "
-       "§3.10.7.4 eighth)",
-       lambda k, c: (k.p(11, "FA", ack=1), k.s_ack(11), k.p(12, "A")))
-closer("fin_ack_fin_wait_1", "FIN-WAIT-1, a FIN that also acknowledges our FIN: straight to TIME-WAIT, one ACK; "
-       "the FIN sent again later is acknowledged again (RFC 9293 §3.10.7.4 eighth)",
-       lambda k, c: (k.p(20, "FA"), k.s_ack(20), k.p(500, "FA", seq=k.p_isn + 1, acceptable=False),
-                     k.s_ack(500)))
-closer("fin_fin_wait_2", "FIN-WAIT-2 (our FIN acknowledged), the peer's FIN: ACK, TIME-WAIT (RFC 9293 §3.6 figure "
-       "12, §3.10.7.4 eighth)",
-       lambda k, c: (k.p(20, "A"), k.p(30, "FA"), k.s_ack(30)))
-closer("rst_fin_wait_2", "FIN-WAIT-2, a RST at RCV.NXT: CLOSED; the peer's FIN after finds only the listener: "
-       "<SEQ=SEG.ACK><CTL=RST> (RFC 9293 §3.10.7.4 second, §3.10.7.2)",
-       lambda k, c: (k.p(20, "A"), k.p(30, "R"), c.stack_frame(40, closed_rst(k.p(40, "FA")))))
-closer("rst_closing", "CLOSING, a RST at RCV.NXT: CLOSED; our FIN is not sent again (RFC 9293 §3.10.7.4 second)",
-       lambda k, c: (k.p(11, "FA", ack=1), k.s_ack(11), k.p(20, "R")))
-closer("fin_closing", "CLOSING, the peer's FIN again: not acceptable, an ACK; our FIN is sent again at its RTO "
-       "(200 ms), its ACK ends in TIME-WAIT (RFC 9293 §3.10.7.4 first and eighth)",
-       lambda k, c: (k.p(11, "FA", ack=1), k.s_ack(11), k.p(20, "FA", seq=k.p_isn + 1, ack=1, acceptable=False),
-                     k.s_ack(20), k.s_fin(210, seq=1), k.p(220, "A")))
+def closer(name, doc, linger=1.0):
+    """A case after the stack's close: passive open, RTT 10 ms (RTO 200 ms), the application closes at
+    once: the FIN at 10 ms (FIN-WAIT-1); then the body."""
+    def build(body):
+        c = case(name, doc, [listen("close")], linger=linger)
+        k = Conn(c)
+        k.p_syn(0)
+        k.s_synack(0)
+        k.p(10, "A")
+        k.s_fin(10)
+        body(k, c)
+    return build
 
 
 def time_wait(k, t=30):
@@ -1331,96 +1331,184 @@ def time_wait(k, t=30):
     k.s_ack(t)
 
 
-closer("rst_time_wait", "TIME-WAIT, a RST at RCV.NXT: CLOSED at once (RFC 9293 §3.10.7.4 second: TIME-WAIT "
-       "\"enter the CLOSED state\"); the peer's FIN sent again finds only the listener: <SEQ=SEG.ACK><CTL=RST>",
-       lambda k, c: (time_wait(k), k.p(40, "R"), c.stack_frame(50, closed_rst(k.p(50, "FA", seq=k.p_isn + 1)))))
-closer("timewait_fin_restart", "TIME-WAIT, the peer's FIN again at 30 s: ACK, and 2 MSL (60 s) starts over, so an "
-       "ACK at 61 s is still absorbed, and one at 91 s (past 30 + 60 s) meets only the listener: RST (RFC 9293 "
-       "§3.10.7.4 fifth and eighth: \"restart the 2 MSL time-wait timeout\")",
-       lambda k, c: (time_wait(k), k.p(30000, "FA", seq=k.p_isn + 1, acceptable=False), k.s_ack(30000),
-                     k.p(61000, "A"), c.stack_frame(91000, closed_rst(k.p(91000, "A")))))
-closer("timewait_expires", "TIME-WAIT lasts 2 MSL = 60 s: an ACK at 59 s after it began is absorbed, one at 60.1 s "
-       "meets only the listener: RST (RFC 9293 §3.10.8 TIME-WAIT timeout, §3.10.7.2)",
-       lambda k, c: (time_wait(k), k.p(59030, "A"), c.stack_frame(60130, closed_rst(k.p(60130, "A")))))
+def closing(k):
+    """From FIN-WAIT-1: the peer's FIN at 11 ms does not acknowledge ours: CLOSING, our ACK."""
+    k.p(11, "FA", ack=1)
+    k.s_ack(11)
 
 
-def syn_time_wait(name, doc, new_isn, tsval, reuse):
-    c = case(name, doc, [listen("close")], counters={"TcpExt.TCPTimeWaitRecycled": 1 if reuse else 0})
-    k = Conn(c)
-    k.p_syn(0)
-    k.s_synack(0)
-    k.p(10, "A")
-    k.s_fin(10)
+@closer("fin_wait_1_retrans", "FIN-WAIT-1, no answer: the FIN is sent again at +200, +600, +1400 ms (RFC 9293 §3.6 "
+        "case 1: segments up to and including the FIN are retransmitted; RFC 6298 §5.5)", linger=2)
+def _(k, c):
+    for t in (210, 610, 1410):
+        k.s_fin(t, seq=1)
+
+
+@closer("rst_fin_wait_1", "FIN-WAIT-1, a RST at RCV.NXT: CLOSED; the FIN is not sent again (RFC 9293 §3.10.7.4 "
+        "second)")
+def _(k, c):
+    k.p(20, "R")
+
+
+@closer("simultaneous_close", "FIN-WAIT-1, the peer's FIN crosses ours (it does not acknowledge it): CLOSING, our "
+        "ACK <SEQ=2><ACK=FIN+1>; the peer's ACK of our FIN: TIME-WAIT, no FIN again (RFC 9293 §3.6 figure 13, "
+        "§3.10.7.4 eighth)")
+def _(k, c):
+    closing(k)
+    k.p(12, "A")
+
+
+@closer("fin_ack_fin_wait_1", "FIN-WAIT-1, a FIN that also acknowledges our FIN: straight to TIME-WAIT, one ACK; "
+        "the FIN sent again later is acknowledged again (RFC 9293 §3.10.7.4 eighth)")
+def _(k, c):
+    k.p(20, "FA")
+    k.s_ack(20)
+    k.p(500, "FA", seq=k.p_isn + 1, acceptable=False)
+    k.s_ack(500)
+
+
+@closer("fin_fin_wait_2", "FIN-WAIT-2 (our FIN acknowledged), the peer's FIN: ACK, TIME-WAIT (RFC 9293 §3.6 "
+        "figure 12, §3.10.7.4 eighth)")
+def _(k, c):
     time_wait(k)
-    if reuse:
-        # a new incarnation: the tool counts its numbers from the new SYN-ACK again
-        n = Conn(c, p_isn=new_isn)
-        n.p_tsval = lambda t: tsval
-        n.p_syn(1000)
-        n.s_synack(1000)
-        n.p(1001, "A")
-        n.s_fin(1001)		# the close application closes it at once
-        n.p(1002, "A")
-    else:
-        k.p(1000, "S", seq=new_isn, opts=syn_options(1460, True, (tsval, 0), 7), acceptable=False, deliver=False)
-        k.s_ack(1000)
 
 
-syn_time_wait("syn_time_wait_reuse", "TIME-WAIT, a SYN with a higher timestamp (and sequence number): the "
-              "old connection gives way and the listener answers with a new SYN-ACK (RFC 9293 §3.10.7.4 "
-              "fourth, TIME-WAIT: new connections accepted when the Timestamp Option meets expectations, RFC "
-              "6191; RFC 1122 §4.2.2.13)", 2000000, 700100, True)
-syn_time_wait("syn_time_wait_old", "TIME-WAIT, a SYN with an old timestamp: not a new connection, an ACK "
-              "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and TIME-WAIT stays (RFC 7323 §5.3 PAWS; RFC 9293 §3.10.7.4 "
-              "first and fourth; RFC 5961 §4)", 2000000, 600000, False)
+@closer("rst_fin_wait_2", "FIN-WAIT-2, a RST at RCV.NXT: CLOSED; the peer's FIN after finds only the listener: "
+        "<SEQ=SEG.ACK><CTL=RST> (RFC 9293 §3.10.7.4 second, §3.10.7.2)")
+def _(k, c):
+    k.p(20, "A")
+    k.p(30, "R")
+    c.stack_frame(40, closed_rst(k.p(40, "FA")))
+
+
+@closer("rst_closing", "CLOSING, a RST at RCV.NXT: CLOSED; our FIN is not sent again (RFC 9293 §3.10.7.4 second)")
+def _(k, c):
+    closing(k)
+    k.p(20, "R")
+
+
+@closer("fin_closing", "CLOSING, the peer's FIN again: not acceptable, an ACK; our FIN is sent again at its RTO "
+        "(200 ms), its ACK ends in TIME-WAIT (RFC 9293 §3.10.7.4 first and eighth)")
+def _(k, c):
+    closing(k)
+    k.p(20, "FA", seq=k.p_isn + 1, ack=1, acceptable=False)
+    k.s_ack(20)
+    k.s_fin(210, seq=1)
+    k.p(220, "A")
+
+
+@closer("rst_time_wait", "TIME-WAIT, a RST at RCV.NXT: CLOSED at once (RFC 9293 §3.10.7.4 second: TIME-WAIT "
+        "\"enter the CLOSED state\"); the peer's FIN sent again finds only the listener: <SEQ=SEG.ACK><CTL=RST>")
+def _(k, c):
+    time_wait(k)
+    k.p(40, "R")
+    c.stack_frame(50, closed_rst(k.p(50, "FA", seq=k.p_isn + 1)))
+
+
+@closer("timewait_fin_restart", "TIME-WAIT, the peer's FIN again at 30 s: ACK, and 2 MSL (60 s) starts over, so an "
+        "ACK at 61 s is still absorbed, and one at 91 s (past 30 + 60 s) meets only the listener: RST (RFC 9293 "
+        "§3.10.7.4 fifth and eighth: \"restart the 2 MSL time-wait timeout\")")
+def _(k, c):
+    time_wait(k)
+    k.p(30000, "FA", seq=k.p_isn + 1, acceptable=False)
+    k.s_ack(30000)
+    k.p(61000, "A")
+    c.stack_frame(91000, closed_rst(k.p(91000, "A")))
+
+
+@closer("timewait_expires", "TIME-WAIT lasts 2 MSL = 60 s: an ACK at 59 s after it began is absorbed, one at 60.1 s "
+        "meets only the listener: RST (RFC 9293 §3.10.8 TIME-WAIT timeout, §3.10.7.2)")
+def _(k, c):
+    time_wait(k)
+    k.p(59030, "A")
+    c.stack_frame(60130, closed_rst(k.p(60130, "A")))
+
+
+@closer("syn_time_wait_reuse", "TIME-WAIT, a SYN with a higher timestamp (and sequence number): the old connection "
+        "gives way and the listener answers with a new SYN-ACK (RFC 9293 §3.10.7.4 fourth, TIME-WAIT: new "
+        "connections accepted when the Timestamp Option meets expectations, RFC 6191; RFC 1122 §4.2.2.13)")
+def _(k, c):
+    time_wait(k)
+    n = Conn(c, p_isn=2000000)	# a new incarnation: the tool counts from its SYN-ACK again
+    n.p_syn(1000)
+    n.s_synack(1000)
+    n.p(1001, "A")
+    n.s_fin(1001)		# the close application closes it at once
+    n.p(1002, "A")
+
+
+@closer("syn_time_wait_old", "TIME-WAIT, a SYN with an old timestamp: not a new connection, an ACK "
+        "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and TIME-WAIT stays (RFC 7323 §5.3 PAWS; RFC 9293 §3.10.7.4 first "
+        "and fourth; RFC 5961 §4)")
+def _(k, c):
+    time_wait(k)
+    k.p(1000, "S", seq=2000000, opts=syn_options(1460, True, (600000, 0), 7), acceptable=False, deliver=False)
+    k.s_ack(1000)
 
 
 # ---- CLOSE-WAIT: an application that has not finished sending (send=300000 into a zero window) does
 # not close at the peer's FIN, so the connection stays in CLOSE-WAIT; the zero window is probed ----
 
-def close_wait(name, doc, body, linger=0.5):
-    """Passive open, RTT 10 ms (RTO 200 ms), the peer's window 0: the 300000 bytes wait (a persist
-    probe at 210 ms); the peer's FIN at 20 ms is acknowledged at once: CLOSE-WAIT."""
-    c = case(name, doc, [listen("send=300000")], linger=linger)
-    k = Conn(c)
-    k.p_syn(0)
-    k.s_synack(0)
-    k.p(10, "A", win=0)
-    k.p(20, "FA", win=0)
-    k.s_ack(20)
-    body(k, c)
+def close_wait(name, doc):
+    """A case in CLOSE-WAIT: passive open, RTT 10 ms (RTO 200 ms), the peer's window 0: the 300000
+    bytes wait (a persist probe due at 210 ms); the peer's FIN at 20 ms is acknowledged at once."""
+    def build(body):
+        c = case(name, doc, [listen("send=300000")], linger=0.5)
+        k = Conn(c)
+        k.p_syn(0)
+        k.s_synack(0)
+        k.p(10, "A", win=0)
+        k.p(20, "FA", win=0)
+        k.s_ack(20)
+        body(k, c)
+    return build
 
 
-close_wait("rst_close_wait", "CLOSE-WAIT (the application still has data to send), a RST at RCV.NXT: CLOSED; the "
-           "zero-window probe due at 210 ms never goes (RFC 9293 §3.10.7.4 second)",
-           lambda k, c: k.p(30, "R"))
-close_wait("fin_close_wait", "CLOSE-WAIT, the peer's FIN again: not acceptable, an ACK; the connection stays "
-           "(its zero-window probe at 210 ms) (RFC 9293 §3.10.7.4 first; eighth: \"Remain in the CLOSE-WAIT "
-           "state\")",
-           lambda k, c: (k.p(30, "FA", seq=k.p_isn + 1, win=0, acceptable=False), k.s_ack(30),
-                         k.s_ack(210, seq=0)))
+@close_wait("rst_close_wait", "CLOSE-WAIT (the application still has data to send), a RST at RCV.NXT: CLOSED; the "
+            "zero-window probe due at 210 ms never goes (RFC 9293 §3.10.7.4 second)")
+def _(k, c):
+    k.p(30, "R")
+
+
+@close_wait("fin_close_wait", "CLOSE-WAIT, the peer's FIN again: not acceptable, an ACK; the connection stays (its "
+            "zero-window probe at 210 ms) (RFC 9293 §3.10.7.4 first; eighth: \"Remain in the CLOSE-WAIT state\")")
+def _(k, c):
+    k.p(30, "FA", seq=k.p_isn + 1, win=0, acceptable=False)
+    k.s_ack(30)
+    k.s_ack(210, seq=0)
 
 
 # ---- LAST-ACK (passive, discard: the peer's FIN, the application closes) ----
 
-def last_ack(name, doc, body, linger=1.0):
-    c = case(name, doc, [listen("discard")], linger=linger)
-    k = Conn(c)
-    k.p_syn(0)
-    k.s_synack(0)
-    k.p(10, "A")
-    k.p(20, "FA")
-    k.s_ack(20)
-    k.s_fin(20)
-    body(k, c)
+def last_ack(name, doc):
+    """A case in LAST-ACK: passive open, RTT 10 ms; the peer's FIN at 20 ms: our ACK, then our FIN as the
+    application closes; then the body."""
+    def build(body):
+        c = case(name, doc, [listen("discard")])
+        k = Conn(c)
+        k.p_syn(0)
+        k.s_synack(0)
+        k.p(10, "A")
+        k.p(20, "FA")
+        k.s_ack(20)
+        k.s_fin(20)
+        body(k, c)
+    return build
 
 
-last_ack("rst_last_ack", "LAST-ACK, a RST at RCV.NXT: CLOSED; our FIN is not sent again (RFC 9293 §3.10.7.4 second)",
-         lambda k, c: k.p(30, "R"))
-last_ack("fin_last_ack", "LAST-ACK, the peer's FIN again (it missed our ACK): an ACK; our FIN again at its RTO "
-         "(200 ms); the peer's ACK closes (RFC 9293 §3.10.7.4 first, fifth LAST-ACK)",
-         lambda k, c: (k.p(30, "FA", seq=k.p_isn + 1, ack=1, acceptable=False), k.s_ack(30), k.s_fin(220, seq=1),
-                       k.p(230, "A")))
+@last_ack("rst_last_ack", "LAST-ACK, a RST at RCV.NXT: CLOSED; our FIN is not sent again (RFC 9293 §3.10.7.4 "
+          "second)")
+def _(k, c):
+    k.p(30, "R")
+
+
+@last_ack("fin_last_ack", "LAST-ACK, the peer's FIN again (it missed our ACK): an ACK; our FIN again at its RTO "
+          "(200 ms); the peer's ACK closes (RFC 9293 §3.10.7.4 first, fifth LAST-ACK)")
+def _(k, c):
+    k.p(30, "FA", seq=k.p_isn + 1, ack=1, acceptable=False)
+    k.s_ack(30)
+    k.s_fin(220, seq=1)
+    k.p(230, "A")
 
 
 # ---- simultaneous open (RFC 9293 §3.5 figure 7) ----
@@ -1523,6 +1611,8 @@ COUNTERS = {
     "rst_established_challenge": {"TcpExt.TCPChallengeACK": 1, "Tcp.EstabResets": 0},
     "rst_established_outside": {"TcpExt.TCPChallengeACK": 0, "Tcp.EstabResets": 0},
     "paws_old_tsval": {"TcpExt.PAWSEstab": 1},
+    "syn_time_wait_reuse": {"TcpExt.TCPTimeWaitRecycled": 1},
+    "syn_time_wait_old": {"TcpExt.TCPTimeWaitRecycled": 0},
 }
 
 
