@@ -578,6 +578,7 @@ int us_tcp_connect(struct us_tcp *t, uint32_t addr, uint16_t port)
 	if (tp->tw_iss_floor_set && seq_lt(tp->iss, tp->tw_iss_floor))
 		tp->iss = tp->tw_iss_floor;
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+	tp->recover = tp->iss; /* RFC 6582 §3.2 step 1 */
 	tp->rcv_mss = tcp_route_mss(st, addr);
 	tp->rcv_wscale = 7;
 	tcp_set_state(tp, TCP_SYN_SENT);
@@ -724,17 +725,18 @@ int tcp_recvmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, bool p
 	if (done && peek)
 		return (int)done;
 	if (done) {
-		/* RFC 1122 §4.2.3.3: announce the window once its right edge can move by
-		 * min(RCV.BUFF / 2, MSS) past the edge already offered. Measured against what was
-		 * offered (capped by what the field can say), not against this read alone: else an
-		 * unchanged window is re-sent as a duplicate ACK, and many small reads never update. */
+		/* A window update of its own only when this read at least doubled the window still
+		 * offered (Linux's __tcp_cleanup_rbuf); smaller openings ride on the next ACK, which
+		 * the delayed-ACK rules send (RFC 9293 §3.8.6.2.2: updates combine with delayed ACKs),
+		 * and never by less than min(RCV.BUFF / 2, MSS) (RFC 1122 §4.2.3.3, receiver SWS). */
 		uint32_t after = tcp_rcv_window(tp), max = 65535u << tp->rcv_wscale;
 		uint32_t offered = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
 		uint32_t step = tp->rcvbuf / 2 < tp->rcv_mss ? tp->rcvbuf / 2 : tp->rcv_mss;
 
 		if (after > max)
 			after = max;
-		if (tp->state >= TCP_ESTABLISHED && after > offered && after - offered >= step) {
+		if (tp->state >= TCP_ESTABLISHED && after > offered && after - offered >= step &&
+		    after >= 2 * (uint64_t)offered) {
 			tp->st->now = us_clock_now(tp->st->clock);
 			tcp_send_ack(tp);
 		}

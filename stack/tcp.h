@@ -133,6 +133,7 @@ struct tcp_sock {
 	struct skb_queue ofo_q;	    /* out of order, sorted, not overlapping */
 	uint32_t sndbuf, rcvbuf;    /* bytes */
 	uint32_t delack_segs;	    /* full segments received since our last ACK */
+	uint32_t last_ack_sent;	    /* RFC 7323 Last.ACK.sent: RCV.NXT in our latest ACK */
 
 	/* timers */
 	uint64_t deadline[TCP_T_MAX];

@@ -62,6 +62,16 @@ static uint8_t tcp_choose_wscale(uint32_t rcvbuf)
 	return s;
 }
 
+/* RFC 6298 §5.7: when a SYN or SYN-ACK had to be sent again and no RTT was measured, the RTO is
+ * re-initialized to 3 s as data transmission begins (Linux's TCP_TIMEOUT_FALLBACK). */
+static void tcp_rto_after_handshake(struct tcp_sock *tp)
+{
+	if (tp->total_retrans && !tp->srtt_us) {
+		tp->rto_us = 3000000;
+		tp->backoff = 0;
+	}
+}
+
 /* §3.10.7.2 LISTEN. Consumes skb. */
 static void tcp_rcv_listen(struct tcp_sock *l, struct sk_buff *skb)
 {
@@ -113,6 +123,7 @@ static void tcp_rcv_listen(struct tcp_sock *l, struct sk_buff *skb)
 	tcp_syn_options(c, cb->opts, tcp_route_mss(st, c->raddr));
 	c->iss = tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->recover = c->iss; /* RFC 6582 §3.2 step 1 */
 	c->snd_wnd = cb->window; /* a SYN's window is never scaled */
 	c->snd_wl1 = cb->seq;
 	c->max_snd_wnd = c->snd_wnd;
@@ -166,6 +177,7 @@ static void tcp_rcv_synsent(struct tcp_sock *tp, struct sk_buff *skb)
 			tcp_rtt_sample(tp, (uint32_t)((st->now - TCP_SKB_CB(syn)->sent_ns) / 1000));
 		else if (tp->ts_ok && cb->opts->tsecr)
 			tcp_rtt_sample(tp, (tcp_now_ts(tp) - cb->opts->tsecr) * 1000u);
+		tcp_rto_after_handshake(tp);
 		tp->snd_una = cb->ack_seq;
 		if (syn && (TCP_SKB_CB(syn)->flags & TCPF_SYN)) {
 			if (tp->send_head == syn)
@@ -304,7 +316,7 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	const struct tcp_opts *o = cb->opts;
 	uint32_t ack = cb->ack_seq, wnd = (uint32_t)cb->window << tp->snd_wscale;
-	bool fin_acked;
+	bool fin_acked, estab_now = false;
 
 	if (tp->state == TCP_SYN_RECEIVED) {
 		if (!(seq_lt(tp->snd_una, ack) && seq_leq(ack, tp->snd_max))) {
@@ -322,6 +334,7 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 				tcp_rtt_sample(tp, (uint32_t)((st->now - TCP_SKB_CB(syn)->sent_ns) / 1000));
 		}
 		tcp_set_state(tp, TCP_ESTABLISHED);
+		estab_now = true;
 		tp->snd_wnd = wnd;
 		tp->snd_wl1 = cb->seq;
 		tp->snd_wl2 = ack;
@@ -336,6 +349,8 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 	}
 	if (seq_gt(ack, tp->snd_una)) {
 		tcp_ack_new(tp, ack, o);
+		if (estab_now)
+			tcp_rto_after_handshake(tp); /* after the timestamp's sample, if any */
 	} else if (ack == tp->snd_una && skb->len == 0 && !(cb->flags & (TCPF_SYN | TCPF_FIN)) &&
 		   wnd == tp->snd_wnd && tp->snd_max != tp->snd_una) {
 		/* RFC 5681 §2 duplicate ACK */
@@ -612,8 +627,10 @@ static bool tcp_fast_path(struct tcp_sock *tp, struct sk_buff *skb)
 			  : !skb_queue_empty(&tp->ofo_q) || skb->len > tcp_rcv_window(tp))
 		return false; /* a duplicate ACK, or data that needs the slow path's care */
 	tp->last_rx_ns = st->now;
-	if (tp->ts_ok) {
-		tp->ts_recent = o->tsval; /* RFC 7323 §4.3: SEG.SEQ = RCV.NXT and TSval is not older */
+	if (tp->ts_ok && seq_leq(tp->rcv_nxt, tp->last_ack_sent)) {
+		/* RFC 7323 §4.3: TSval is not older (checked above) and SEG.SEQ = RCV.NXT =<
+		 * Last.ACK.sent: with an ACK still owed, the earlier TSval stays the one to echo */
+		tp->ts_recent = o->tsval;
 		tp->ts_recent_ns = st->now;
 	}
 	/* SEG.SEQ = RCV.NXT is never behind SND.WL1, and SEG.ACK >= SND.UNA >= SND.WL2: the fifth
@@ -660,6 +677,16 @@ static void tcp_rcv_state_process(struct tcp_sock *tp, struct sk_buff *skb)
 		tp->flags |= TF_ACK_NOW;
 		goto drop_ack;
 	}
+	if (tp->state == TCP_SYN_RECEIVED && !(tp->flags & TF_PASSIVE) &&
+	    (cb->flags & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK) && cb->seq == tp->irs &&
+	    cb->ack_seq == tp->snd_nxt) {
+		/* simultaneous open (RFC 9293 §3.5 figure 7, line 6): the peer's SYN-ACK crossed ours;
+		 * its SYN is the one already taken, its ACK completes the handshake (Linux does the same
+		 * in tcp_validate_incoming) */
+		cb->seq++;
+		cb->flags &= (uint8_t)~TCPF_SYN;
+		seg_len--;
+	}
 	if (!tcp_sequence_ok(tp, cb->seq, seg_len)) {
 		if (tp->state == TCP_SYN_RECEIVED && (cb->flags & TCPF_SYN) && cb->seq == tp->irs) {
 			/* the peer did not get our SYN-ACK: send it again */
@@ -675,7 +702,7 @@ static void tcp_rcv_state_process(struct tcp_sock *tp, struct sk_buff *skb)
 		goto drop_ack;
 	}
 	/* RFC 7323 §4.3: remember the timestamp to echo */
-	if (tp->ts_ok && o->ts_ok && seq_leq(cb->seq, tp->rcv_nxt) &&
+	if (tp->ts_ok && o->ts_ok && seq_leq(cb->seq, tp->last_ack_sent) &&
 	    (int32_t)(o->tsval - tp->ts_recent) >= 0) {
 		tp->ts_recent = o->tsval;
 		tp->ts_recent_ns = st->now;

@@ -165,6 +165,7 @@ static int tcp_emit(struct tcp_sock *tp, struct sk_buff *skb, uint32_t seq, uint
 	skb_reset_transport_header(skb);
 	if (flags & TCPF_ACK) {
 		/* any segment carrying an ACK settles what was owed */
+		tp->last_ack_sent = tp->rcv_nxt;
 		tp->flags &= (uint16_t)~TF_ACK_NOW;
 		tp->delack_segs = 0;
 		tcp_timer_clear(tp, TCP_T_DELACK);
@@ -197,6 +198,10 @@ static int tcp_transmit_skb(struct tcp_sock *tp, struct sk_buff *skb)
 		return -ENOBUFS;
 	if (tp->state != TCP_SYN_SENT)
 		flags |= TCPF_ACK;
+	/* RFC 9293 §3.9.1.2 (MUST-61), RFC 1122 §4.2.2.2: with no PUSH flag on SEND, the last buffered
+	 * segment carries PSH: no data queued after this one (a FIN may follow) */
+	if (skb->len && (!skb->next || (!skb->next->len && !skb->next->next)))
+		flags |= TCPF_PSH;
 	if (cb->sent) {
 		cb->retrans = 1;
 		TCP_INC(tp->st, RetransSegs);

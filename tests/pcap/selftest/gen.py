@@ -190,7 +190,7 @@ def tcp_active():
     exp = [at(0, s2p("S", 0, 0, 0, 0, [("MSS", 1460), ("SAckOK", b""), ("Timestamp", (0, 0)), ("NOP", None),
                                        ("WScale", 7)])),
            at(0.001, s2p("A", 1, 7001, 1, 900)),
-           at(0.001, s2p("A", 1, 7001, 1, 900, data=bytes(range(5))))]
+           at(0.001, s2p("PA", 1, 7001, 1, 900, data=bytes(range(5))))]
     return inp, exp
 
 
