@@ -9,6 +9,11 @@
  * A reordered frame waits until the next frame in its direction has passed (then follows it), or
  * until reorder_max_ns if none comes. A delayed frame waits delay_ns on the stack's clock. Held
  * frames are released from poll and xmit, and next_deadline tells the stack loop when to come back.
+ *
+ * What passes the faults goes over the link: with a rate, into a bounded FIFO where each frame is
+ * given the time it will have left (the link busy with the frames before it for L * 8 / rate each);
+ * then, with a latency, onto the wire for latency_ns; then out. Departure and arrival times only
+ * grow, so both queues stay in order, and they too are released from poll and xmit.
  */
 #include "ustack/netdev.h"
 
@@ -29,6 +34,10 @@ struct fault_dir {
 	struct us_rand rng;
 	bool enabled;
 	struct skb_queue held; /* ordered by release_ns */
+	struct skb_queue rate_q; /* waiting for the rate; release_ns: when it has left */
+	struct skb_queue wire;	 /* on their way; release_ns: when they arrive */
+	uint64_t busy_until_ns;	 /* when the last frame given to the rate will have left */
+	uint64_t busy_rem;	 /* busy_until_ns's fraction of a nanosecond, in 1/rate_bps */
 	struct netdev_fault_stats st;
 };
 
@@ -49,7 +58,8 @@ static bool fault_chance(struct fault_dir *d, double p)
 	return us_rand_unit(&d->rng) < p;
 }
 
-static void fault_emit(struct netdev *dev, int dir, struct sk_buff *skb)
+/* A frame leaves the wrapper: up to the stack (rx) or down to the wrapped device (tx). */
+static void fault_out(struct netdev *dev, int dir, struct sk_buff *skb)
 {
 	struct fault_dev *f = dev->priv;
 
@@ -61,6 +71,84 @@ static void fault_emit(struct netdev *dev, int dir, struct sk_buff *skb)
 		dev->stats.tx_bytes += skb->len;
 		netdev_xmit(dev->lower, skb);
 	}
+}
+
+/* The link's time to send len bytes at rate_bps, in nanoseconds, carrying the fraction in *rem
+ * (1/rate_bps ns units) so that a run of frames adds up exactly. rate_bps <= 10^10 keeps every
+ * product below 2^64. */
+static uint64_t fault_tx_ns(uint64_t rate_bps, uint32_t len, uint64_t *rem)
+{
+	uint64_t bits = (uint64_t)len * 8;
+	uint64_t ns = bits / rate_bps * US_NSEC_PER_SEC;
+	uint64_t part = bits % rate_bps * US_NSEC_PER_SEC + *rem;
+
+	*rem = part % rate_bps;
+	return ns + part / rate_bps;
+}
+
+/* Frames whose time has come move on: from the rate's queue onto the wire (or out, with no
+ * latency), and from the wire out. */
+static void fault_link_release(struct netdev *dev, int dir, uint64_t now)
+{
+	struct fault_dev *f = dev->priv;
+	struct fault_dir *d = &f->dir[dir];
+	struct sk_buff *h;
+
+	while ((h = skb_peek(&d->rate_q)) != NULL && fault_cb(h)->release_ns <= now) {
+		skb_unlink(&d->rate_q, h);
+		if (!f->cfg.latency_ns) {
+			fault_out(dev, dir, h);
+		} else if (d->wire.len >= NETDEV_FAULT_WIRE_MAX) {
+			d->st.queue_dropped++;
+			skb_free(h);
+		} else {
+			fault_cb(h)->release_ns += f->cfg.latency_ns;
+			skb_queue_tail(&d->wire, h);
+		}
+	}
+	while ((h = skb_peek(&d->wire)) != NULL && fault_cb(h)->release_ns <= now) {
+		skb_unlink(&d->wire, h);
+		fault_out(dev, dir, h);
+	}
+}
+
+/* A frame past the faults takes the link: the rate's queue, the wire, or straight out. */
+static void fault_emit(struct netdev *dev, int dir, struct sk_buff *skb)
+{
+	struct fault_dev *f = dev->priv;
+	struct fault_dir *d = &f->dir[dir];
+	uint64_t now = us_clock_now(dev->clock);
+
+	if (!d->enabled || (!f->cfg.rate_bps && !f->cfg.latency_ns)) {
+		fault_out(dev, dir, skb);
+		return;
+	}
+	fault_link_release(dev, dir, now); /* what has left no longer counts against the queue */
+	if (f->cfg.rate_bps) {
+		uint64_t start = d->busy_until_ns;
+
+		if (d->rate_q.len >= f->cfg.queue_frames) {
+			d->st.queue_dropped++;
+			skb_free(skb);
+			return;
+		}
+		if (start <= now) {
+			start = now; /* the link was idle */
+			d->busy_rem = 0;
+		}
+		d->busy_until_ns = start + fault_tx_ns(f->cfg.rate_bps, skb->len, &d->busy_rem);
+		fault_cb(skb)->release_ns = d->busy_until_ns;
+		skb_queue_tail(&d->rate_q, skb);
+		fault_link_release(dev, dir, now); /* a zero-time frame on an idle link goes at once */
+		return;
+	}
+	if (d->wire.len >= NETDEV_FAULT_WIRE_MAX) {
+		d->st.queue_dropped++;
+		skb_free(skb);
+		return;
+	}
+	fault_cb(skb)->release_ns = now + f->cfg.latency_ns;
+	skb_queue_tail(&d->wire, skb);
 }
 
 /* A frame goes through; reordered frames waiting for a successor follow it. */
@@ -164,6 +252,7 @@ static void fault_release(struct netdev *dev, int dir, uint64_t now)
 		skb_unlink(&d->held, h);
 		fault_emit(dev, dir, h);
 	}
+	fault_link_release(dev, dir, now);
 }
 
 static int fault_poll(struct netdev *dev, uint32_t budget)
@@ -206,11 +295,15 @@ static uint64_t fault_next_deadline(const struct netdev *dev)
 	uint64_t t = netdev_next_deadline(dev->lower);
 
 	for (int i = 0; i < 2; i++) {
-		const struct sk_buff *h = skb_peek(&f->dir[i].held);
-		if (h) {
-			uint64_t r = ((const struct fault_cb *)(const void *)h->cb)->release_ns;
-			if (r < t)
-				t = r;
+		const struct skb_queue *q[3] = { &f->dir[i].held, &f->dir[i].rate_q, &f->dir[i].wire };
+
+		for (int k = 0; k < 3; k++) {
+			const struct sk_buff *h = skb_peek(q[k]);
+			if (h) {
+				uint64_t r = ((const struct fault_cb *)(const void *)h->cb)->release_ns;
+				if (r < t)
+					t = r;
+			}
 		}
 	}
 	return t;
@@ -220,8 +313,11 @@ static void fault_close(struct netdev *dev)
 {
 	struct fault_dev *f = dev->priv;
 
-	skb_queue_purge(&f->dir[FAULT_RX].held);
-	skb_queue_purge(&f->dir[FAULT_TX].held);
+	for (int i = 0; i < 2; i++) {
+		skb_queue_purge(&f->dir[i].held);
+		skb_queue_purge(&f->dir[i].rate_q);
+		skb_queue_purge(&f->dir[i].wire);
+	}
 	netdev_close(dev->lower);
 }
 
@@ -246,7 +342,7 @@ struct netdev *netdev_fault_wrap(struct netdev *lower, const struct netdev_fault
 
 	if (!lower || !cfg || !fault_prob_ok(cfg->drop) || !fault_prob_ok(cfg->corrupt) ||
 	    !fault_prob_ok(cfg->duplicate) || !fault_prob_ok(cfg->reorder) ||
-	    !fault_prob_ok(cfg->delay)) {
+	    !fault_prob_ok(cfg->delay) || cfg->rate_bps > NETDEV_FAULT_RATE_MAX) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -261,10 +357,14 @@ struct netdev *netdev_fault_wrap(struct netdev *lower, const struct netdev_fault
 		f->cfg.reorder_max_ns = 10 * US_NSEC_PER_MSEC;
 	if (!f->cfg.max_held)
 		f->cfg.max_held = 1024;
+	if (!f->cfg.queue_frames)
+		f->cfg.queue_frames = 1000;
 	for (int i = 0; i < 2; i++) {
 		/* one stream per direction: "rx", "tx" */
 		us_rand_seed(&f->dir[i].rng, cfg->seed ^ (i == FAULT_RX ? 0x7278ull : 0x7478ull));
 		skb_queue_init(&f->dir[i].held);
+		skb_queue_init(&f->dir[i].rate_q);
+		skb_queue_init(&f->dir[i].wire);
 	}
 	f->dir[FAULT_RX].enabled = cfg->rx || !cfg->tx;
 	f->dir[FAULT_TX].enabled = cfg->tx || !cfg->rx;

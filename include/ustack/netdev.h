@@ -5,7 +5,8 @@
  *   pcap     replays a pcap file's frames on their timestamps; records what is sent to another file
  *   pair     two devices wired together in memory: what one transmits, the other receives
  *   capture  wraps any device and tees both directions to a pcap file
- *   fault    wraps any device and drops, duplicates, reorders, corrupts and delays frames, seeded
+ *   fault    wraps any device and drops, duplicates, reorders, corrupts and delays frames, seeded,
+ *            and can make it a link of a given rate and latency
  *
  * The flow, NAPI-style: netdev_poll(dev, budget) moves up to `budget` received frames from the backend
  * into the device's RX ring; the stack takes them with netdev_rx_burst(). On the way out,
@@ -187,7 +188,13 @@ struct netdev *netdev_capture_wrap(struct netdev *lower, const char *path);
 /* Probabilities are per frame, each in [0, 1], applied in each direction independently, in this
  * order: drop; corrupt (one bit flipped past the Ethernet header); duplicate (a copy follows the
  * frame); reorder (held back until the next frame in that direction has passed, or reorder_max_ns);
- * delay (held for delay_ns). The same seed and the same frames give exactly the same faults. */
+ * delay (held for delay_ns). The same seed and the same frames give exactly the same faults.
+ *
+ * Then the link, on the stack's clock, in each harmed direction apart: with rate_bps, a frame of L bytes
+ * leaves L * 8 / rate_bps seconds after the one before it has left (or after it came, if the link
+ * was idle), waiting in a queue of at most queue_frames (a frame that finds it full is dropped and
+ * counted in queue_dropped); then it travels latency_ns, and arrives. So a lone frame arrives
+ * L * 8 / rate_bps + latency_ns after it was sent, and a burst at one frame per L * 8 / rate_bps. */
 struct netdev_fault_config {
 	uint64_t seed;
 	double drop, corrupt, duplicate, reorder, delay;
@@ -195,6 +202,9 @@ struct netdev_fault_config {
 	uint64_t reorder_max_ns; /* longest a reordered frame waits for a successor; 0: 10 ms */
 	uint32_t max_held;	 /* frames held per direction at most (then passed unharmed); 0: 1024 */
 	bool rx, tx;		 /* which directions to harm; both false means both */
+	uint64_t latency_ns;	 /* every frame's one-way delay; 0: none */
+	uint64_t rate_bps;	 /* the link's rate, bits per second, at most 10^10; 0: unlimited */
+	uint32_t queue_frames;	 /* frames waiting for the rate at most; 0: 1000 */
 };
 
 struct netdev_fault_stats {
@@ -205,7 +215,12 @@ struct netdev_fault_stats {
 	uint64_t reordered;
 	uint64_t delayed;
 	uint64_t held_full; /* frames that should have been held but the hold queue was full */
+	uint64_t queue_dropped; /* frames dropped by the link: its queue (queue_frames) was full, or
+				 * NETDEV_FAULT_WIRE_MAX frames were already on their way */
 };
+
+#define NETDEV_FAULT_RATE_MAX 10000000000ull /* rate_bps at most: 10 Gbit/s */
+#define NETDEV_FAULT_WIRE_MAX 65536u	     /* frames in flight (latency_ns) per direction at most */
 
 struct netdev *netdev_fault_wrap(struct netdev *lower, const struct netdev_fault_config *cfg);
 /* Counters of a fault wrapper per direction; -EINVAL when dev is not one. */

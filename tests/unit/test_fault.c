@@ -1,7 +1,9 @@
 /*
  * test_fault.c - the fault wrapper: each fault alone at probability 1 does exactly what it says;
  * at fractional probabilities the rates are right; the same seed gives the same faults and another
- * seed other ones; holding is bounded; each direction can be harmed alone.
+ * seed other ones; holding is bounded; each direction can be harmed alone. The link: a fixed
+ * latency and a rate deliver each frame at the exact virtual time they say, a full queue drops and
+ * counts, and the faults still come first.
  */
 #include <errno.h>
 #include <string.h>
@@ -370,6 +372,241 @@ START_TEST(test_fault_bad_config)
 }
 END_TEST
 
+/* Step the clock from one of the wrapper's deadlines to the next (at most until `until`), and
+ * note when each frame comes out of it, towards the peer (tx) or the stack (rx): at[id] = time.
+ * Returns how many came out. */
+static uint32_t link_arrivals(int tx, uint64_t *at, uint32_t max, uint64_t until)
+{
+	struct netdev *to = tx ? peer : fdev;
+	struct sk_buff *got[NETDEV_MAX_BATCH];
+	uint32_t out = 0, k;
+
+	for (;;) {
+		uint64_t next = netdev_next_deadline(fdev);
+
+		netdev_poll(fdev, tx ? 0 : 1024);
+		if (tx)
+			netdev_poll(to, 1024);
+		while ((k = netdev_rx_burst(to, got, NETDEV_MAX_BATCH)) > 0)
+			for (uint32_t i = 0; i < k; i++) {
+				uint32_t id = frame_id(got[i]);
+				ck_assert_uint_lt(id, max);
+				at[id] = us_clock_now(&t_clock);
+				skb_free(got[i]);
+				out++;
+			}
+		next = netdev_next_deadline(fdev);
+		if (next == US_TIME_NEVER || next > until)
+			break;
+		ck_assert_uint_gt(next, us_clock_now(&t_clock)); /* a deadline is never in the past */
+		us_clock_set(&t_clock, next);
+	}
+	return out;
+}
+
+/* Frames of id first..first+n-1, len bytes each, into the wrapper (rx: from the peer) at this
+ * instant. */
+static void link_send(int tx, uint32_t first, uint32_t n, uint32_t len)
+{
+	struct netdev *from = tx ? fdev : peer;
+
+	for (uint32_t i = first; i < first + n; i++) {
+		struct sk_buff *skb = test_frame(t_pool, len, (uint8_t)i);
+
+		skb->data[ETH_HLEN] = 0;
+		skb->data[ETH_HLEN + 1] = 0;
+		skb->data[ETH_HLEN + 2] = (uint8_t)(i >> 8);
+		skb->data[ETH_HLEN + 3] = (uint8_t)i;
+		netdev_xmit(from, skb);
+	}
+	netdev_flush(from);
+	if (!tx)
+		netdev_poll(fdev, 1024); /* the wrapper takes them in now */
+}
+
+/* latency_ns alone: every frame, both ways, arrives exactly latency_ns after it was sent, in order,
+ * and not a nanosecond before. */
+START_TEST(test_fault_latency)
+{
+	struct netdev_fault_config fc = { .seed = 13, .latency_ns = 25 * US_NSEC_PER_MSEC };
+	uint64_t at[20];
+	struct netdev_fault_stats rx, tx;
+
+	fault_open(&fc);
+	for (int tx_dir = 0; tx_dir < 2; tx_dir++) {
+		uint64_t start = us_clock_now(&t_clock);
+
+		link_send(tx_dir, 0, 10, 100);
+		ck_assert_uint_eq(netdev_next_deadline(fdev), start + 25 * US_NSEC_PER_MSEC);
+		ck_assert_uint_eq(link_arrivals(tx_dir, at, 20, start + 25 * US_NSEC_PER_MSEC - 1), 0);
+		ck_assert_uint_eq(link_arrivals(tx_dir, at, 20, US_TIME_NEVER), 10);
+		for (int i = 0; i < 10; i++)
+			ck_assert_uint_eq(at[i], start + 25 * US_NSEC_PER_MSEC);
+		us_clock_set(&t_clock, start + 100 * US_NSEC_PER_MSEC);
+	}
+	/* frames sent at different times keep their own delay */
+	{
+		uint64_t start = us_clock_now(&t_clock);
+		struct sk_buff *got;
+
+		netdev_xmit(fdev, id_frame(1));
+		netdev_flush(fdev);
+		us_clock_set(&t_clock, start + 3 * US_NSEC_PER_MSEC);
+		netdev_xmit(fdev, id_frame(2));
+		netdev_flush(fdev);
+		ck_assert_uint_eq(netdev_next_deadline(fdev), start + 25 * US_NSEC_PER_MSEC);
+		us_clock_set(&t_clock, start + 25 * US_NSEC_PER_MSEC);
+		netdev_poll(fdev, 0);
+		ck_assert_int_eq(netdev_poll(peer, 8), 1);
+		ck_assert_uint_eq(netdev_next_deadline(fdev), start + 28 * US_NSEC_PER_MSEC);
+		us_clock_set(&t_clock, start + 28 * US_NSEC_PER_MSEC);
+		netdev_poll(fdev, 0);
+		ck_assert_int_eq(netdev_poll(peer, 8), 1);
+		for (int i = 1; i <= 2; i++) {
+			ck_assert_uint_eq(netdev_rx_burst(peer, &got, 1), 1);
+			ck_assert_uint_eq(frame_id(got), (uint32_t)i);
+			skb_free(got);
+		}
+	}
+	ck_assert_int_eq(netdev_fault_get_stats(fdev, &rx, &tx), 0);
+	ck_assert_uint_eq(rx.passed, 10);
+	ck_assert_uint_eq(tx.passed, 12);
+	ck_assert_uint_eq(rx.queue_dropped + tx.queue_dropped, 0);
+	ck_assert_uint_eq(netdev_next_deadline(fdev), US_TIME_NEVER);
+	fault_close();
+}
+END_TEST
+
+/* rate_bps: a burst of N frames of L bytes leaves one every L * 8 / rate, the first once it has been
+ * sent whole; with a latency, each arrives that much later. 1,250-byte frames at 10 Mbit/s: 1 ms
+ * each. Both directions, each with its own link. */
+START_TEST(test_fault_rate)
+{
+	struct netdev_fault_config fc = { .seed = 14, .rate_bps = 10000000, .latency_ns = 5 * US_NSEC_PER_MSEC };
+	uint64_t at[50];
+
+	fault_open(&fc);
+	for (int tx_dir = 0; tx_dir < 2; tx_dir++) {
+		uint64_t start = us_clock_now(&t_clock);
+
+		link_send(tx_dir, 0, 50, 1250);
+		ck_assert_uint_eq(netdev_next_deadline(fdev), start + US_NSEC_PER_MSEC);
+		ck_assert_uint_eq(link_arrivals(tx_dir, at, 50, US_TIME_NEVER), 50);
+		for (uint64_t i = 0; i < 50; i++)
+			ck_assert_uint_eq(at[i], start + 5 * US_NSEC_PER_MSEC + (i + 1) * US_NSEC_PER_MSEC);
+		us_clock_set(&t_clock, us_clock_now(&t_clock) + US_NSEC_PER_SEC);
+	}
+	/* a frame that finds the link idle again starts at once: the link does not bank idle time */
+	{
+		uint64_t start = us_clock_now(&t_clock);
+
+		link_send(1, 0, 1, 1250);
+		ck_assert_uint_eq(link_arrivals(1, at, 50, US_TIME_NEVER), 1);
+		ck_assert_uint_eq(at[0], start + 6 * US_NSEC_PER_MSEC);
+		us_clock_set(&t_clock, start + 300 * US_NSEC_PER_MSEC);
+		link_send(1, 1, 2, 1250);
+		ck_assert_uint_eq(link_arrivals(1, at, 50, US_TIME_NEVER), 2);
+		ck_assert_uint_eq(at[1], start + 306 * US_NSEC_PER_MSEC);
+		ck_assert_uint_eq(at[2], start + 307 * US_NSEC_PER_MSEC);
+	}
+	fault_close();
+}
+END_TEST
+
+/* Times that do not divide evenly add up exactly: 100-byte frames at 3 Mbit/s take 266,666.67 ns
+ * each, and frame k (from 1) leaves at floor(k * 800e9 / 3e6) ns, with no drift over 300 frames. */
+START_TEST(test_fault_rate_exact)
+{
+	struct netdev_fault_config fc = { .seed = 15, .rate_bps = 3000000 };
+	static uint64_t at[300];
+	uint64_t start = us_clock_now(&t_clock);
+
+	fault_open(&fc);
+	link_send(1, 0, 300, 100);
+	ck_assert_uint_eq(link_arrivals(1, at, 300, US_TIME_NEVER), 300);
+	for (uint64_t k = 1; k <= 300; k++)
+		ck_assert_uint_eq(at[k - 1] - start, k * 800 * US_NSEC_PER_SEC / 3000000);
+	fault_close();
+}
+END_TEST
+
+/* The queue is bounded: of a burst of 25 into queue_frames = 10, ten wait their turn and fifteen
+ * are dropped and counted; once the queue has drained a little, frames are taken again. */
+START_TEST(test_fault_rate_queue)
+{
+	struct netdev_fault_config fc = { .seed = 16, .rate_bps = 10000000, .queue_frames = 10 };
+	struct netdev_fault_stats tx;
+	uint64_t at[64], start = us_clock_now(&t_clock);
+
+	fault_open(&fc);
+	link_send(1, 0, 25, 1250);
+	netdev_fault_get_stats(fdev, NULL, &tx);
+	ck_assert_uint_eq(tx.queue_dropped, 15);
+	/* 2.5 ms later two have left: room for two more, not three */
+	ck_assert_uint_eq(link_arrivals(1, at, 64, start + 2500 * US_NSEC_PER_USEC), 2);
+	us_clock_set(&t_clock, start + 2500 * US_NSEC_PER_USEC);
+	link_send(1, 40, 3, 1250);
+	netdev_fault_get_stats(fdev, NULL, &tx);
+	ck_assert_uint_eq(tx.queue_dropped, 16);
+	ck_assert_uint_eq(link_arrivals(1, at, 64, US_TIME_NEVER), 10);
+	for (uint64_t i = 0; i < 10; i++)
+		ck_assert_uint_eq(at[i], start + (i + 1) * US_NSEC_PER_MSEC);
+	ck_assert_uint_eq(at[40], start + 11 * US_NSEC_PER_MSEC);
+	ck_assert_uint_eq(at[41], start + 12 * US_NSEC_PER_MSEC);
+	netdev_fault_get_stats(fdev, NULL, &tx);
+	ck_assert_uint_eq(tx.passed, 12);
+	ck_assert_uint_eq(tx.dropped, 0);
+	/* closing with frames on the link frees them */
+	link_send(1, 0, 5, 1250);
+	fault_close();
+}
+END_TEST
+
+/* The faults come before the link: a delayed frame waits delay_ns, then takes the link's latency;
+ * a dropped one never reaches the queue. Only the harmed direction gets the link. */
+START_TEST(test_fault_link_after_faults)
+{
+	struct netdev_fault_config fc = { .seed = 17, .delay = 1.0, .delay_ns = 4 * US_NSEC_PER_MSEC,
+					  .latency_ns = 10 * US_NSEC_PER_MSEC, .rate_bps = 10000000, .tx = true };
+	uint64_t at[8], start = us_clock_now(&t_clock);
+	struct netdev_fault_stats rx, tx;
+
+	fault_open(&fc);
+	link_send(1, 0, 2, 1250);
+	ck_assert_uint_eq(link_arrivals(1, at, 8, US_TIME_NEVER), 2);
+	ck_assert_uint_eq(at[0], start + 4 * US_NSEC_PER_MSEC + 1 * US_NSEC_PER_MSEC + 10 * US_NSEC_PER_MSEC);
+	ck_assert_uint_eq(at[1], start + 4 * US_NSEC_PER_MSEC + 2 * US_NSEC_PER_MSEC + 10 * US_NSEC_PER_MSEC);
+	/* rx is not harmed: no delay, no latency */
+	start = us_clock_now(&t_clock);
+	link_send(0, 0, 3, 1250);
+	ck_assert_uint_eq(link_arrivals(0, at, 8, US_TIME_NEVER), 3);
+	for (int i = 0; i < 3; i++)
+		ck_assert_uint_eq(at[i], start);
+	netdev_fault_get_stats(fdev, &rx, &tx);
+	ck_assert_uint_eq(tx.delayed, 2);
+	ck_assert_uint_eq(rx.delayed, 0);
+	fault_close();
+}
+END_TEST
+
+/* A rate above NETDEV_FAULT_RATE_MAX is refused. */
+START_TEST(test_fault_rate_bad_config)
+{
+	struct netdev_fault_config fc = { .rate_bps = NETDEV_FAULT_RATE_MAX + 1 };
+	struct netdev_pair_config cfg = { 0 };
+	struct netdev *a, *b;
+
+	cfg.a = (struct netdev_config){ .pool = t_pool, .clock = &t_clock };
+	cfg.b = cfg.a;
+	ck_assert_int_eq(netdev_pair_create(&cfg, &a, &b), 0);
+	errno = 0;
+	ck_assert_ptr_null(netdev_fault_wrap(a, &fc));
+	ck_assert_int_eq(errno, EINVAL);
+	netdev_close(a);
+	netdev_close(b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fault");
@@ -387,6 +624,12 @@ int main(void)
 	tcase_add_test(tc, test_fault_one_direction);
 	tcase_add_test(tc, test_fault_deterministic);
 	tcase_add_test(tc, test_fault_bad_config);
+	tcase_add_test(tc, test_fault_latency);
+	tcase_add_test(tc, test_fault_rate);
+	tcase_add_test(tc, test_fault_rate_exact);
+	tcase_add_test(tc, test_fault_rate_queue);
+	tcase_add_test(tc, test_fault_link_after_faults);
+	tcase_add_test(tc, test_fault_rate_bad_config);
 	suite_add_tcase(s, tc);
 	return test_run(s);
 }
