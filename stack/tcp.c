@@ -264,6 +264,7 @@ static void tcp_free(struct tcp_sock *tp)
 	skb_queue_purge(&tp->write_q);
 	skb_queue_purge(&tp->rcv_q);
 	skb_queue_purge(&tp->ofo_q);
+	tcp_sack_free(tp);
 	if (tp->state == TCP_ESTABLISHED || tp->state == TCP_CLOSE_WAIT)
 		TCP_DEC(tp->st, CurrEstab);
 	tp->st->tcp->count--;
@@ -906,7 +907,7 @@ int us_tcp_set_keepalive(struct us_tcp *t, int on, uint32_t idle_s, uint32_t int
 	if (intvl_s)
 		tp->keepintvl_ns = intvl_s * US_NSEC_PER_SEC;
 	if (cnt)
-		tp->keepcnt = cnt;
+		tp->keepcnt = (uint8_t)(cnt > 255 ? 255 : cnt);
 	if (on) {
 		tp->flags |= TF_KEEPALIVE;
 		if (tp->state >= TCP_ESTABLISHED && tp->state != TCP_TIME_WAIT)

@@ -139,7 +139,8 @@ struct tcp_sock {
 	uint64_t deadline[TCP_T_MAX];
 	struct us_timer timer;
 	uint64_t keepidle_ns, keepintvl_ns;
-	uint32_t keepcnt;
+	struct tcp_sack_state *sack; /* SACK's receive blocks and send scoreboard (tcp_sack.c); NULL
+				      * until the connection first meets reordering or loss */
 	uint64_t last_rx_ns; /* for keepalive */
 
 	int err;     /* pending error for the user (negative errno), 0: none */
@@ -151,6 +152,7 @@ struct tcp_sock {
 	struct tcp_sock *syn_head, *syn_tail;	    /* SYN-RECEIVED children */
 	struct tcp_sock *child_next;		    /* on the parent's syn or accept list */
 	bool on_accept_list;
+	uint8_t keepcnt;			    /* TCP_KEEPCNT (at most 127, as Linux) */
 	uint32_t accept_len, syn_len, backlog;
 };
 
@@ -162,6 +164,7 @@ struct tcp_skb_cb {
 	uint8_t flags;	      /* TCPF_* */
 	uint8_t sent;	      /* write queue: transmitted at least once */
 	uint8_t retrans;      /* write queue: retransmitted */
+	uint8_t sacked;	      /* write queue: covered by a SACK block (RFC 2018), not yet by SND.UNA */
 	uint64_t sent_ns;     /* write queue: last transmission */
 	struct tcp_opts *opts; /* received: the parsed options (valid during input only) */
 };
@@ -245,6 +248,36 @@ void tcp_timer_clear(struct tcp_sock *tp, enum tcp_timer_id id);
 void tcp_timers_stop(struct tcp_sock *tp);
 void tcp_rearm_rto(struct tcp_sock *tp);
 void tcp_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us);
+
+/* tcp_sack.c: SACK (RFC 2018), D-SACK (RFC 2883), SACK-based loss recovery (RFC 6675) */
+struct tcp_sack_block;
+struct tcp_opts;
+void tcp_sack_free(struct tcp_sock *tp);
+/* Receiving: an out-of-order segment [seq, end) was queued; a duplicate [seq, end) arrived. */
+void tcp_sack_ofo_arrived(struct tcp_sock *tp, uint32_t seq);
+void tcp_sack_dup_arrived(struct tcp_sock *tp, uint32_t seq, uint32_t end, bool ofo);
+/* The SACK option for our next ACK: its length (0: none), written to o. */
+uint32_t tcp_sack_option(struct tcp_sock *tp, uint8_t *o, uint32_t room);
+/* Sending: take the SACK blocks of an ACK into the scoreboard; true when something new was SACKed. */
+bool tcp_sack_update(struct tcp_sock *tp, const struct tcp_opts *o);
+/* SACKed bytes left the scoreboard: SEG.ACK (the new SND.UNA) covered them. */
+void tcp_sack_acked(struct tcp_sock *tp, uint32_t bytes, uint32_t ack);
+/* Recovery's HighRxt: back to SND.UNA as it begins; moved past each retransmission. */
+void tcp_sack_reset_rxt(struct tcp_sock *tp);
+void tcp_sack_note_rxt(struct tcp_sock *tp, uint32_t end);
+/* RFC 6675 IsLost(SND.UNA): enough SACKed above the first hole to call it lost. */
+bool tcp_sack_head_lost(const struct tcp_sock *tp);
+/* RFC 6675 pipe: the bytes still in the network. */
+uint32_t tcp_sack_pipe(const struct tcp_sock *tp);
+/* Loss recovery's transmissions (RFC 6675 §5, NextSeg rules 1 and 3): retransmit lost segments
+ * while cwnd - pipe allows. */
+void tcp_sack_retransmit(struct tcp_sock *tp);
+/* An RTO: forget the scoreboard (RFC 2018 §8). */
+void tcp_sack_reset(struct tcp_sock *tp);
+static inline bool tcp_sack_active(const struct tcp_sock *tp)
+{
+	return tp->sack_ok && tp->sack;
+}
 
 /* tcp_cc.c */
 void tcp_cc_ack(struct tcp_sock *tp, uint32_t acked);

@@ -235,7 +235,7 @@ static bool tcp_sequence_ok(const struct tcp_sock *tp, uint32_t seq, uint32_t le
 static uint32_t tcp_clean_acked(struct tcp_sock *tp, uint32_t ack)
 {
 	struct sk_buff *skb;
-	uint32_t freed = 0;
+	uint32_t freed = 0, sacked = 0;
 
 	while ((skb = skb_peek(&tp->write_q)) != NULL) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
@@ -243,6 +243,8 @@ static uint32_t tcp_clean_acked(struct tcp_sock *tp, uint32_t ack)
 		if (seq_leq(cb->end_seq, ack)) {
 			if (tp->send_head == skb)
 				tp->send_head = skb->next;
+			if (cb->sacked)
+				sacked += skb->len;
 			freed += skb->len;
 			skb_unlink(&tp->write_q, skb);
 			skb_free(skb);
@@ -257,11 +259,15 @@ static uint32_t tcp_clean_acked(struct tcp_sock *tp, uint32_t ack)
 			tp->write_q.bytes -= n;
 			cb->seq += n;
 			freed += n;
+			if (cb->sacked)
+				sacked += n;
 		}
 		break;
 	}
 	if (freed)
 		tcp_wake(tp); /* room in the send buffer */
+	if (tp->sack)
+		tcp_sack_acked(tp, sacked, ack);
 	return freed;
 }
 
@@ -290,6 +296,10 @@ static void tcp_ack_new(struct tcp_sock *tp, uint32_t ack, const struct tcp_opts
 			uint32_t fl = tcp_flight(tp) + tp->mss;
 			tp->cwnd = tp->ssthresh < fl ? tp->ssthresh : fl;
 			tp->flags &= (uint16_t)~TF_IN_RECOVERY;
+			tcp_sack_acked(tp, 0, ack); /* the scoreboard may go now */
+		} else if (tcp_sack_active(tp)) {
+			/* RFC 6675: a partial ACK; the next lost segments go in tcp_ack's
+			 * tcp_sack_retransmit, within cwnd - pipe */
 		} else {
 			/* partial ACK: resend the next hole, deflate by what was acked */
 			struct sk_buff *head = skb_peek(&tp->write_q);
@@ -306,6 +316,30 @@ static void tcp_ack_new(struct tcp_sock *tp, uint32_t ack, const struct tcp_opts
 	tp->dupacks = 0;
 	tcp_timer_clear(tp, TCP_T_RETRANS);
 	tcp_rearm_rto(tp); /* RFC 6298 §5.2, 5.3 */
+}
+
+/* RFC 6675 §5: enter loss recovery on the third duplicate ACK or when the scoreboard says the first
+ * unacknowledged segment is lost, retransmitting it at once (§5 step 4.3) with cwnd = ssthresh; then,
+ * on every ACK during recovery, send what cwnd - pipe allows (NextSeg). */
+static void tcp_sack_recovery(struct tcp_sock *tp)
+{
+	struct us_stack *st = tp->st;
+
+	if (!(tp->flags & TF_IN_RECOVERY)) {
+		struct sk_buff *head = skb_peek(&tp->write_q);
+
+		if (!seq_gt(tp->snd_una, tp->recover - 1) ||
+		    (tp->dupacks < 3 && !tcp_sack_head_lost(tp)) || !head || !TCP_SKB_CB(head)->sent)
+			return;
+		TCPX_INC(st, TCPFastRetrans);
+		TCPX_INC(st, TCPSackRecovery);
+		tcp_cc_enter_recovery(tp);
+		tp->cwnd = tp->ssthresh; /* RFC 6675 §5 step 4.2: no inflation by the duplicates */
+		tcp_sack_reset_rxt(tp);
+		if (tcp_retransmit_skb(tp, head) == 0)
+			tcp_sack_note_rxt(tp, TCP_SKB_CB(head)->end_seq);
+	}
+	tcp_sack_retransmit(tp);
 }
 
 /* Fifth step: the ACK field. Returns false when the segment is to be dropped (tp may be gone:
@@ -347,6 +381,8 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 		tp->flags |= TF_ACK_NOW;
 		return false;
 	}
+	if (o && o->nsack)
+		tcp_sack_update(tp, o);
 	if (seq_gt(ack, tp->snd_una)) {
 		tcp_ack_new(tp, ack, o);
 		if (estab_now)
@@ -355,7 +391,9 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 		   wnd == tp->snd_wnd && tp->snd_max != tp->snd_una) {
 		/* RFC 5681 §2 duplicate ACK */
 		tp->dupacks++;
-		if (tp->dupacks == 3 && !(tp->flags & TF_IN_RECOVERY) &&
+		if (tcp_sack_active(tp)) {
+			/* RFC 6675: recovery is entered and driven below, from the scoreboard */
+		} else if (tp->dupacks == 3 && !(tp->flags & TF_IN_RECOVERY) &&
 		    seq_gt(tp->snd_una, tp->recover - 1)) {
 			struct sk_buff *head = skb_peek(&tp->write_q);
 			TCPX_INC(st, TCPFastRetrans);
@@ -368,6 +406,8 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 			tp->cwnd += tp->mss; /* RFC 5681 §3.2 step 4: inflate */
 		}
 	}
+	if (tcp_sack_active(tp) && tp->snd_max != tp->snd_una)
+		tcp_sack_recovery(tp);
 	/* "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK), set SND.WND <- SEG.WND" */
 	if (seq_lt(tp->snd_wl1, cb->seq) || (tp->snd_wl1 == cb->seq && seq_leq(tp->snd_wl2, ack))) {
 		tp->snd_wnd = wnd;
@@ -444,6 +484,7 @@ static void tcp_ofo_queue(struct tcp_sock *tp, struct sk_buff *skb)
 		prev = prev->prev;
 	if (prev && seq_geq(TCP_SKB_CB(prev)->end_seq, cb->end_seq)) {
 		TCPX_INC(tp->st, TCPOFOMerge); /* all of it is already here */
+		tcp_sack_dup_arrived(tp, cb->seq, cb->end_seq, true);
 		skb_free(skb);
 		return;
 	}
@@ -524,7 +565,9 @@ static void tcp_data_queue(struct tcp_sock *tp, struct sk_buff *skb)
 		return;
 	}
 	if (seq_leq(seq + skb->len, tp->rcv_nxt)) {
-		/* all old: the peer did not see our ACK (RFC 9293 §3.10.7.4: acknowledge it) */
+		/* all old: the peer did not see our ACK (RFC 9293 §3.10.7.4: acknowledge it), and with
+		 * SACK it learns which duplicate it sent (RFC 2883 D-SACK) */
+		tcp_sack_dup_arrived(tp, seq, seq + skb->len, false);
 		tp->flags |= TF_ACK_NOW;
 		skb_free(skb);
 		return;
@@ -550,7 +593,9 @@ static void tcp_data_queue(struct tcp_sock *tp, struct sk_buff *skb)
 		return;
 	}
 	if (seq_gt(seq, tp->rcv_nxt)) {
-		/* a hole before it: keep it aside and say at once what we still miss */
+		/* a hole before it: keep it aside and say at once what we still miss (and, with SACK,
+		 * what we have: RFC 2018) */
+		tcp_sack_ofo_arrived(tp, seq);
 		tcp_ofo_queue(tp, skb);
 		tp->flags |= TF_ACK_NOW;
 		return;
@@ -697,6 +742,9 @@ static void tcp_rcv_state_process(struct tcp_sock *tp, struct sk_buff *skb)
 		if (tp->state == TCP_TIME_WAIT && (cb->flags & TCPF_FIN))
 			/* the peer did not get the ACK of its FIN: acknowledge again, wait again */
 			tcp_timer_set(tp, TCP_T_2MSL, st->now + 2 * st->cfg.tcp_msl_ns);
+		if (skb->len && seq_leq(cb->seq + skb->len, tp->rcv_nxt))
+			/* old data again: with SACK, report the duplicate (RFC 2883 D-SACK) */
+			tcp_sack_dup_arrived(tp, cb->seq, cb->seq + skb->len, false);
 		if (!(cb->flags & TCPF_RST))
 			tp->flags |= TF_ACK_NOW;
 		goto drop_ack;

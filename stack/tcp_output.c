@@ -69,8 +69,9 @@ static uint32_t tcp_select_window(struct tcp_sock *tp)
 	return wnd;
 }
 
-/* Write the options for a segment with these flags; returns their length (a multiple of 4). */
-static uint32_t tcp_options(struct tcp_sock *tp, uint8_t flags, uint8_t *o)
+/* Write the options for a segment with these flags and payload bytes; returns their length (a
+ * multiple of 4). */
+static uint32_t tcp_options(struct tcp_sock *tp, uint8_t flags, uint32_t payload, uint8_t *o)
 {
 	uint32_t n = 0;
 
@@ -124,6 +125,11 @@ static uint32_t tcp_options(struct tcp_sock *tp, uint8_t flags, uint8_t *o)
 		put_be32(o + n + 4, tp->ts_recent);
 		n += 8;
 	}
+	if ((flags & TCPF_ACK) && tp->sack && !(flags & TCPF_RST)) {
+		/* SACK blocks (RFC 2018 §3) in the room the MSS leaves: a full segment carries none */
+		uint32_t room = 40 - n, fit = tp->mss > payload ? tp->mss - payload : 0;
+		n += tcp_sack_option(tp, o + n, room < fit ? room : fit);
+	}
 	return n;
 }
 
@@ -134,7 +140,7 @@ static int tcp_emit(struct tcp_sock *tp, struct sk_buff *skb, uint32_t seq, uint
 	struct ip_out o = { .saddr = tp->laddr, .daddr = tp->raddr, .proto = IP_PROTO_TCP, .df = true,
 			    .ttl = tp->ttl };
 	uint8_t opts[40];
-	uint32_t olen = tcp_options(tp, flags, opts), hlen = TCP_HDR_MIN + olen, wnd;
+	uint32_t olen = tcp_options(tp, flags, skb->len, opts), hlen = TCP_HDR_MIN + olen, wnd;
 	uint8_t *h = skb_push(skb, hlen);
 
 	if (!h) {
@@ -262,6 +268,17 @@ void tcp_output(struct tcp_sock *tp)
 		uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
 		uint32_t flight = tcp_flight(tp);
 		uint32_t cwnd_room = tp->cwnd > flight ? tp->cwnd - flight : 0;
+
+		if ((tp->flags & TF_IN_RECOVERY) && tcp_sack_active(tp)) {
+			/* RFC 6675 §5 rule 2: new data into cwnd - pipe */
+			uint32_t pipe = tcp_sack_pipe(tp);
+			cwnd_room = tp->cwnd > pipe ? tp->cwnd - pipe : 0;
+		} else if (!(tp->flags & TF_IN_RECOVERY) && tp->dupacks && tp->dupacks < 3) {
+			/* RFC 3042 limited transmit: one new segment for each of the first two duplicate
+			 * ACKs, outstanding data up to cwnd + 2 * SMSS */
+			uint32_t lim = tp->cwnd + tp->dupacks * (uint32_t)tp->mss;
+			cwnd_room = lim > flight ? lim - flight : 0;
+		}
 
 		if (cb->flags & TCPF_SYN) {
 			/* the SYN waits for nothing */

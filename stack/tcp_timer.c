@@ -117,8 +117,10 @@ static bool tcp_retransmit_timer(struct tcp_sock *tp)
 	tp->backoff++;
 	tp->rto_us = tp->rto_us * 2 > c->tcp_rto_max_ns / 1000 ? (uint32_t)(c->tcp_rto_max_ns / 1000)
 							       : tp->rto_us * 2;
-	if (tp->state >= TCP_ESTABLISHED)
+	if (tp->state >= TCP_ESTABLISHED) {
 		tcp_cc_timeout(tp);
+		tcp_sack_reset(tp); /* RFC 2018 §8: the receiver may have reneged */
+	}
 	tcp_retransmit_head(tp);
 	return false;
 }

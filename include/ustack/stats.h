@@ -121,7 +121,10 @@ extern "C" {
 	X(TCPZeroWindowProbes)                                                                   \
 	X(TCPRcvQDrop)                                                                           \
 	X(TCPWinProbe)                                                                           \
-	X(TCPDSACKRecv)
+	X(TCPDSACKRecv)                                                                          \
+	X(TCPSackRecovery)                                                                       \
+	X(TCPDSACKOldSent)                                                                       \
+	X(TCPDSACKOfoSent)
 
 #define US_ETH_ENUM(name) ETH_MIB_##name,
 #define US_ARP_ENUM(name) ARP_MIB_##name,

@@ -291,9 +291,10 @@ class Conn:
     def tsval(self, t):
         return (t - self.t0) & MASK
 
-    def s(self, t, flags, data=b"", seq=None, ack=None, used=0, win=None, opts=None):
+    def s(self, t, flags, data=b"", seq=None, ack=None, used=0, win=None, opts=None, sack=None):
         """A segment the stack sends: seq relative (default SND.NXT), ack absolute (default RCV.NXT),
-        the window from RcvWin with `used` bytes not yet read."""
+        the window from RcvWin with `used` bytes not yet read; `sack`: the SACK blocks it carries
+        (absolute peer sequence numbers, RFC 2018 §3: NOP, NOP, kind 5, after the timestamps)."""
         if seq is None:
             seq = self.s_nxt
         if ack is None:
@@ -310,6 +311,9 @@ class Conn:
                 opts = ts_options(self.tsval(t), self.ts_recent)
             else:
                 opts = []
+            if sack:
+                opts = list(opts) + [("NOP", None), ("NOP", None),
+                                     ("SAck", tuple(x & MASK for b in sack for x in b))]
         if self.ts or syn:
             self.last_tsval = self.tsval(t)
         if "A" in flags:
@@ -802,16 +806,17 @@ peer_window_scaled()
 
 def ooo_dupacks_fill():
     c = case("ooo_dupacks_fill", "bytes 100-199 then 200-299 before 0-99: a duplicate ACK at once for each "
-             "out-of-order segment (no SACK blocks: generating them is a MAY, RFC 2018 §4), then one ACK of all "
-             "300 bytes as the hole fills (RFC 5681 §4.2), and the 300 bytes echoed in order", [listen("echo")])
+             "out-of-order segment, with SACK (negotiated) a block for what is held, the run the latest "
+             "segment joined first (RFC 2018 §4), then one ACK of all 300 bytes and no block as the hole fills "
+             "(RFC 5681 §4.2), and the 300 bytes echoed in order", [listen("echo")])
     k = Conn(c)
     k.passive_open()
     d = text(300, 4)
     r = k.rcv_nxt
     k.p(10, "PA", d[100:200], seq=r + 100, advance=True)
-    k.s_ack(10, used=100)
+    k.s_ack(10, used=100, sack=[(r + 100, r + 200)])
     k.p(11, "PA", d[200:300], seq=r + 200, advance=True)
-    k.s_ack(11, used=200)
+    k.s_ack(11, used=200, sack=[(r + 100, r + 300)])
     k.p(12, "PA", d[0:100], seq=r, deliver=False)
     k.rcv_nxt = r + 300
     k.s_ack(12, used=300)
@@ -828,19 +833,20 @@ ooo_dupacks_fill()
 
 
 def ooo_partial_fill():
-    c = case("ooo_partial_fill", "bytes 200-299 first (duplicate ACK), then 0-99 fills part of the gap (ACK of "
-             "100 at once), then 100-199 fills the rest (ACK of 300 at once); each in-order piece echoed "
-             "(RFC 5681 §4.2: an immediate ACK for a segment that fills all or part of a gap)", [listen("echo")])
+    c = case("ooo_partial_fill", "bytes 200-299 first (duplicate ACK with its SACK block), then 0-99 fills part "
+             "of the gap (ACK of 100 at once, the block still reported, also on the echo), then 100-199 fills "
+             "the rest (ACK of 300 at once, no block); each in-order piece echoed (RFC 5681 §4.2: an immediate "
+             "ACK for a segment that fills all or part of a gap; RFC 2018 §4)", [listen("echo")])
     k = Conn(c)
     k.passive_open()
     d = text(300, 5)
     r = k.rcv_nxt
     k.p(10, "PA", d[200:300], seq=r + 200, advance=True)
-    k.s_ack(10, used=100)
+    k.s_ack(10, used=100, sack=[(r + 200, r + 300)])
     k.p(11, "PA", d[0:100], seq=r)
-    k.s_ack(11, used=200)			# 100 unread in order, 100 out of order
+    k.s_ack(11, used=200, sack=[(r + 200, r + 300)])	# 100 unread in order, 100 out of order
     k.read(11)
-    k.s_data(11, d[0:100], flags="PA", used=100)
+    k.s_data(11, d[0:100], flags="PA", used=100, sack=[(r + 200, r + 300)])
     k.p(12, "PA", d[100:200], seq=r + 100, deliver=False)
     k.rcv_nxt = r + 300
     k.s_ack(12, used=200)
@@ -857,15 +863,16 @@ ooo_partial_fill()
 
 
 def ooo_fin_fill():
-    c = case("ooo_fin_fill", "data and FIN out of order (bytes 100-199 + FIN), then bytes 0-99: a duplicate ACK, "
-             "then one ACK covering the data and the FIN (RFC 9293 §3.10.7.4 eighth: the FIN once all before it "
+    c = case("ooo_fin_fill", "data and FIN out of order (bytes 100-199 + FIN), then bytes 0-99: a duplicate ACK "
+             "whose SACK block ends past the FIN's sequence number (RFC 2018 §3: the block's right edge follows "
+             "its last sequence number), then one ACK covering the data and the FIN (RFC 9293 §3.10.7.4 eighth: the FIN once all before it "
              "is in), the 200 bytes echoed and the stack's FIN", [listen("echo")])
     k = Conn(c)
     k.passive_open()
     d = text(200, 6)
     r = k.rcv_nxt
     k.p(10, "FPA", d[100:200], seq=r + 100, advance=True)
-    k.s_ack(10, used=100)
+    k.s_ack(10, used=100, sack=[(r + 100, r + 201)])
     k.p(11, "PA", d[0:100], seq=r, deliver=False)
     k.rcv_nxt = r + 201
     k.peer_fin = True
@@ -1260,7 +1267,8 @@ def _(k, c):
 
 
 @established("unacceptable_old_data", "ESTABLISHED, data already received sent again: not acceptable, an ACK "
-             "<SEQ=SND.NXT><ACK=RCV.NXT>, nothing delivered twice (RFC 9293 §3.10.7.4 first)")
+             "<SEQ=SND.NXT><ACK=RCV.NXT>, nothing delivered twice (RFC 9293 §3.10.7.4 first); SACK being on, "
+             "the ACK reports the duplicate in a D-SACK block below it (RFC 2883 §4)")
 def _(k, c):
     d = text(5, 7)
     r = k.rcv_nxt
@@ -1269,7 +1277,7 @@ def _(k, c):
     k.s_data(10, d, flags="PA")
     k.p(11, "A")
     k.p(20, "PA", d, seq=r, acceptable=False)
-    k.s_ack(20)
+    k.s_ack(20, sack=[(r, r + 5)] if k.sack else None)
     k.p(30, "FA")
     k.s_ack(30)
     k.s_fin(30)

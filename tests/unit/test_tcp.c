@@ -34,6 +34,8 @@ struct topts {
 	uint32_t tsval, tsecr;
 	bool wsok;
 	uint8_t ws;
+	uint8_t nsack;	      /* SACK blocks (RFC 2018 §3), after the others */
+	uint32_t sack[4][2];
 };
 
 struct seg {
@@ -77,6 +79,17 @@ static uint32_t put_opts(uint8_t *p, const struct topts *o)
 		p[n++] = 3;
 		p[n++] = 3;
 		p[n++] = o->ws;
+	}
+	if (o->nsack) {
+		p[n++] = 1;
+		p[n++] = 1;
+		p[n++] = 5;
+		p[n++] = (uint8_t)(2 + 8 * o->nsack);
+		for (int k = 0; k < o->nsack; k++) {
+			put_be32(p + n, o->sack[k][0]);
+			put_be32(p + n + 4, o->sack[k][1]);
+			n += 8;
+		}
 	}
 	while (n & 3)
 		p[n++] = 0;
@@ -124,6 +137,8 @@ struct pkt {
 	uint16_t mss;
 	uint32_t tsval, tsecr;
 	uint8_t ws;
+	uint8_t nsack;
+	uint32_t sack[4][2];
 	uint8_t data[1600];
 	uint32_t len;
 };
@@ -192,6 +207,14 @@ static bool parse_next(struct th *h, struct pkt *p)
 		} else if (kind == 4) {
 			ck_assert_uint_eq(olen, 2);
 			p->sackp = true;
+		} else if (kind == 5) {
+			ck_assert_uint_eq((olen - 2) % 8, 0);
+			p->nsack = (uint8_t)((olen - 2) / 8);
+			ck_assert_uint_le(p->nsack, 4);
+			for (int k = 0; k < p->nsack; k++) {
+				p->sack[k][0] = get_be32(tcp + i + 2 + 8 * k);
+				p->sack[k][1] = get_be32(tcp + i + 6 + 8 * k);
+			}
 		} else if (kind == 8) {
 			ck_assert_uint_eq(olen, 10);
 			p->ts = true;
@@ -1046,6 +1069,99 @@ START_TEST(test_scaled_window_edge)
 }
 END_TEST
 
+/* ESTABLISHED through a passive open where the peer offered MSS 1460 and SACK-permitted only. */
+static void tt_established_sack(struct tt *t)
+{
+	struct topts o = { .mss = 1460, .sackp = true };
+	struct pkt sa;
+
+	tt_syn(t, &o, &sa);
+	ck_assert(sa.sackp);
+	tt_accept(t, NULL);
+}
+
+/* RFC 2018 §4 and RFC 2883 §4, the receiver: an out-of-order segment's ACK carries a SACK block for
+ * it; with two runs held, the run the latest segment joined comes first; once the hole fills, no
+ * block; a duplicate of old data is reported once as a D-SACK block below the ACK. */
+START_TEST(test_sack_receiver)
+{
+	struct pkt a;
+	uint32_t r;
+
+	tt_start(&T);
+	tt_established_sack(&T);
+	r = T.rcv;
+	peer_send(&T, TCPF_ACK, r + 1460, T.snd, pattern + 1460, 1460);
+	EXPECT_P(&T, TCPF_ACK, T.snd, r, 0, &a);
+	ck_assert_uint_eq(a.nsack, 1);
+	ck_assert_uint_eq(a.sack[0][0], r + 1460);
+	ck_assert_uint_eq(a.sack[0][1], r + 2920);
+	peer_send(&T, TCPF_ACK, r + 4380, T.snd, pattern + 4380, 1460);
+	EXPECT_P(&T, TCPF_ACK, T.snd, r, 0, &a);
+	ck_assert_uint_eq(a.nsack, 2);
+	ck_assert_uint_eq(a.sack[0][0], r + 4380); /* the latest first */
+	ck_assert_uint_eq(a.sack[1][0], r + 1460);
+	peer_send(&T, TCPF_ACK, r + 2920, T.snd, pattern + 2920, 1460);
+	EXPECT_P(&T, TCPF_ACK, T.snd, r, 0, &a);
+	ck_assert_uint_eq(a.nsack, 1);
+	ck_assert_uint_eq(a.sack[0][0], r + 1460);
+	ck_assert_uint_eq(a.sack[0][1], r + 5840);
+	peer_send(&T, TCPF_ACK, r, T.snd, pattern, 1460);
+	T.rcv = r + 5840;
+	EXPECT_P(&T, TCPF_ACK, T.snd, T.rcv, 0, &a);
+	ck_assert_uint_eq(a.nsack, 0);
+	NOTHING(&T);
+	/* the first segment again: old data, a D-SACK block below the ACK */
+	peer_send(&T, TCPF_ACK, r, T.snd, pattern, 1460);
+	EXPECT_P(&T, TCPF_ACK, T.snd, T.rcv, 0, &a);
+	ck_assert_uint_eq(a.nsack, 1);
+	ck_assert_uint_eq(a.sack[0][0], r);
+	ck_assert_uint_eq(a.sack[0][1], r + 1460);
+	ck_assert_int_eq(th_stat(&T.h, "TcpExt", "TCPDSACKOldSent"), 1);
+	NOTHING(&T);
+	tt_end(&T);
+}
+END_TEST
+
+/* RFC 6675 §4-5, the sender: ten segments out, the peer SACKs the 2nd to 4th (more than
+ * (DupThresh - 1) * SMSS above the first hole): IsLost says the first is lost, so it is resent at
+ * once, on the first duplicate ACK, and only it (cwnd = ssthresh = half the flight, pipe full). */
+START_TEST(test_sack_sender_recovery)
+{
+	struct seg s = { .flags = TCPF_ACK, .win = 65535 };
+	struct pkt p;
+	uint32_t una;
+
+	tt_start(&T);
+	tt_established_sack(&T);
+	una = T.snd;
+	stack_send(&T, 0, 10 * 1460);
+	for (int i = 0; i < 10; i++) {
+		EXPECT_P(&T, TCPF_ACK, una + (uint32_t)i * 1460, T.rcv, 1460, &p);
+	}
+	NOTHING(&T);
+	T.snd = una + 10 * 1460;
+	s.seq = T.rcv;
+	s.ack = una;
+	s.o.nsack = 1;
+	s.o.sack[0][0] = una + 1460;
+	s.o.sack[0][1] = una + 4 * 1460;
+	peer_seg(&T, &s);
+	EXPECT(&T, TCPF_ACK, una, T.rcv, 1460);
+	NOTHING(&T);
+	ck_assert_int_eq(th_stat(&T.h, "TcpExt", "TCPSackRecovery"), 1);
+	ck_assert_int_eq(th_stat(&T.h, "TcpExt", "TCPFastRetrans"), 1);
+	/* everything acknowledged: recovery ends, nothing more is sent */
+	s.ack = una + 10 * 1460;
+	s.o.nsack = 0;
+	peer_seg(&T, &s);
+	NOTHING(&T);
+	ck_assert(!(((struct tcp_sock *)T.c)->flags & TF_IN_RECOVERY));
+	ck_assert_ptr_null(((struct tcp_sock *)T.c)->sack);
+	tt_end(&T);
+}
+END_TEST
+
 /* RFC 5681 §3.2: the third duplicate ACK resends the first unacknowledged segment at once, and only
  * it; its ACK gives no RTT sample (Karn). */
 START_TEST(test_fast_retransmit)
@@ -1122,6 +1238,8 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_nagle);
 	tcase_add_test(tc, test_zero_window);
 	tcase_add_test(tc, test_scaled_window_edge);
+	tcase_add_test(tc, test_sack_receiver);
+	tcase_add_test(tc, test_sack_sender_recovery);
 	tcase_add_test(tc, test_fast_retransmit);
 	suite_add_tcase(s, tc);
 	return s;
