@@ -123,10 +123,36 @@ static int sol_socket_set(struct us_file *f, int name, const void *v, socklen_t 
 	}
 }
 
+/* Linux's TCP_CA_NAME_MAX: the longest congestion control name, with its NUL */
+#define SOCK_CC_NAME_MAX 16
+
+/* TCP_CONGESTION (do_tcp_setsockopt): a name of up to 15 bytes, ended by a NUL or optlen. */
+static int tcp_set_congestion(struct us_file *f, const void *v, socklen_t len)
+{
+	char name[SOCK_CC_NAME_MAX];
+	const struct tcp_cc_ops *ops;
+	size_t n = (size_t)len < sizeof(name) - 1 ? (size_t)len : sizeof(name) - 1;
+
+	if ((int)len < 1)
+		return -EINVAL;
+	if (!v)
+		return -EFAULT;
+	memcpy(name, v, n);
+	name[n] = '\0';
+	ops = tcp_cc_find(name);
+	if (!ops)
+		return -ENOENT;
+	tcp_cc_set(f->tp, ops);
+	return 0;
+}
+
 static int tcp_set(struct us_file *f, int name, const void *v, socklen_t len)
 {
-	int val, r = opt_int(v, len, &val);
+	int val, r;
 
+	if (name == TCP_CONGESTION)
+		return tcp_set_congestion(f, v, len);
+	r = opt_int(v, len, &val);
 	if (r < 0)
 		return r;
 	switch (name) {
@@ -333,6 +359,13 @@ static int tcp_get(struct us_file *f, int name, void *v, socklen_t *len)
 	case TCP_KEEPCNT:
 		val = (int)tp->keepcnt;
 		break;
+	case TCP_CONGESTION: {
+		/* Linux copies min(optlen, TCP_CA_NAME_MAX) bytes of the NUL-padded name */
+		char cc[SOCK_CC_NAME_MAX] = { 0 };
+
+		strncpy(cc, tp->cc->name, sizeof(cc) - 1);
+		return opt_out(v, len, cc, sizeof(cc));
+	}
 	case TCP_INFO: {
 		struct tcp_info ti;
 		uint32_t mss = tp->mss ? tp->mss : 536;

@@ -23,6 +23,7 @@ struct us_stack *us_stack_create(const struct us_stack_config *cfg)
 {
 	struct us_stack *st = calloc(1, sizeof(*st));
 	uint64_t seed;
+	int err = 0;
 
 	if (!st) {
 		errno = ENOMEM;
@@ -49,9 +50,9 @@ struct us_stack *us_stack_create(const struct us_stack_config *cfg)
 	st->ip_id = (uint16_t)us_rand64(st);
 	st->pool = skb_pool_create(&st->cfg.pool);
 	if (!st->pool || timer_queue_init(&st->timers, 0) != 0 || arp_init(st) != 0 ||
-	    ip_frag_init(st) != 0 || udp_init(st) != 0 || tcp_init(st) != 0) {
+	    ip_frag_init(st) != 0 || udp_init(st) != 0 || (err = tcp_init(st)) != 0) {
 		us_stack_destroy(st);
-		errno = ENOMEM;
+		errno = err == -EINVAL ? EINVAL : ENOMEM; /* a configuration TCP refuses, or memory */
 		return NULL;
 	}
 	/* the first stack is the one us_socket() uses until told otherwise */

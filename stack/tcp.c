@@ -36,9 +36,13 @@ const char *tcp_state_name(int state)
 int tcp_init(struct us_stack *st)
 {
 	struct us_stack_config *c = &st->cfg;
+	const struct tcp_cc_ops *cc = tcp_cc_find(c->tcp_congestion ? c->tcp_congestion : "newreno");
 	struct tcp_table *t;
 	uint32_t n;
 
+	if (!cc)
+		return -EINVAL;
+	c->tcp_congestion = cc->name; /* the caller's string need not outlive the call */
 	if (!c->tcp_msl_ns)
 		c->tcp_msl_ns = 30 * US_NSEC_PER_SEC;
 	if (!c->tcp_rto_initial_ns)
@@ -81,6 +85,7 @@ int tcp_init(struct us_stack *st)
 	}
 	t->ehash_mask = n - 1;
 	t->lhash_mask = TCP_LHASH_SIZE - 1;
+	t->cc_default = cc;
 	for (int i = 0; i < 16; i += 8) {
 		uint64_t a = us_rand64(st), b = us_rand64(st);
 		memcpy(t->isn_key + i, &a, 8);
@@ -230,7 +235,7 @@ struct tcp_sock *tcp_sock_new(struct us_stack *st)
 		return NULL;
 	tp->st = st;
 	tp->state = TCP_CLOSED;
-	tp->cc = &tcp_newreno;
+	tp->cc = st->tcp->cc_default;
 	tp->mss = 536; /* RFC 9293 §3.7.1: the default when the peer sends no MSS option */
 	tp->rto_us = (uint32_t)(st->cfg.tcp_rto_initial_ns / 1000);
 	tp->sndbuf = st->cfg.tcp_wmem;
@@ -290,6 +295,9 @@ void tcp_set_state(struct tcp_sock *tp, enum tcp_state state)
 
 void tcp_child_add(struct tcp_sock *l, struct tcp_sock *c)
 {
+	/* the child takes the listener's congestion control (Linux's inet_csk_clone_lock); it was
+	 * given the stack's default and its window when the SYN arrived */
+	tcp_cc_set(c, l->cc);
 	c->parent = l;
 	c->child_next = NULL;
 	c->on_accept_list = false;

@@ -71,11 +71,17 @@ struct tcp_cc_ops {
 	void (*init)(struct tcp_sock *tp);
 	/* bytes newly acknowledged, outside recovery */
 	void (*on_ack)(struct tcp_sock *tp, uint32_t acked);
-	/* the new slow start threshold on loss */
+	/* the new slow start threshold on loss (fast retransmit or timeout) */
 	uint32_t (*ssthresh)(struct tcp_sock *tp);
+	/* optional: after a retransmission timeout has collapsed the window to one segment */
+	void (*on_timeout)(struct tcp_sock *tp);
 };
 
 extern const struct tcp_cc_ops tcp_newreno;
+extern const struct tcp_cc_ops tcp_cubic;
+
+/* Room for an algorithm's own per-connection state in tcp_sock.cc_priv (Linux's icsk_ca_priv). */
+#define TCP_CC_PRIV_SIZE 24
 
 struct tcp_sock {
 	struct us_stack *st;
@@ -125,6 +131,7 @@ struct tcp_sock {
 	uint32_t recover; /* RFC 6582 "recover": snd_max when recovery began */
 	uint32_t cwnd_cnt; /* congestion avoidance byte counter */
 	uint32_t tw_iss_floor; /* the least ISS after a TIME-WAIT takeover */
+	uint64_t cc_priv[TCP_CC_PRIV_SIZE / 8]; /* the algorithm's own state (tcp_cubic.c) */
 
 	/* queues */
 	struct skb_queue write_q;   /* sent-unacked then unsent; SYN and FIN are zero-length skbs */
@@ -185,6 +192,7 @@ struct tcp_table {
 	uint32_t count;		 /* sockets allocated */
 	uint8_t isn_key[16];	 /* RFC 6528 secret */
 	uint8_t hash_key[16];	 /* hash-table seed */
+	const struct tcp_cc_ops *cc_default; /* new connections' congestion control */
 };
 
 /* Readiness may have changed (data, room, state, error): tell the socket layer, if one owns tp. */
@@ -283,5 +291,10 @@ static inline bool tcp_sack_active(const struct tcp_sock *tp)
 void tcp_cc_ack(struct tcp_sock *tp, uint32_t acked);
 void tcp_cc_enter_recovery(struct tcp_sock *tp);
 void tcp_cc_timeout(struct tcp_sock *tp);
+/* The algorithm of that name ("newreno", "cubic"), or NULL. */
+const struct tcp_cc_ops *tcp_cc_find(const char *name);
+/* Give tp another algorithm; a connection past the handshake keeps its window and restarts the
+ * algorithm's own state. */
+void tcp_cc_set(struct tcp_sock *tp, const struct tcp_cc_ops *ops);
 
 #endif

@@ -6,8 +6,13 @@
  * counting of RFC 5681 §3.1, eq. 3). A loss found by three duplicate ACKs enters fast recovery
  * (§3.2); a retransmission timeout collapses the window to one segment (§3.1, eq. 4 and the loss
  * window).
+ *
+ * The algorithms are found by name (tcp_cc_find): the stack's default comes from its configuration
+ * (tcp_congestion), a socket's own from TCP_CONGESTION. CUBIC is in tcp_cubic.c.
  */
 #include "tcp.h"
+
+#include <string.h>
 
 /* The initial window: RFC 6928's ten segments, as Linux. */
 #define TCP_INIT_CWND_SEGS 10
@@ -74,4 +79,35 @@ void tcp_cc_timeout(struct tcp_sock *tp)
 	tp->cwnd_cnt = 0;
 	tp->dupacks = 0;
 	tp->flags &= (uint16_t)~TF_IN_RECOVERY;
+	if (tp->cc->on_timeout)
+		tp->cc->on_timeout(tp);
+}
+
+static const struct tcp_cc_ops *const tcp_cc_list[] = { &tcp_newreno, &tcp_cubic };
+
+const struct tcp_cc_ops *tcp_cc_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < sizeof(tcp_cc_list) / sizeof(tcp_cc_list[0]); i++)
+		if (strcmp(tcp_cc_list[i]->name, name) == 0)
+			return tcp_cc_list[i];
+	return NULL;
+}
+
+void tcp_cc_set(struct tcp_sock *tp, const struct tcp_cc_ops *ops)
+{
+	uint32_t cwnd = tp->cwnd, ssthresh = tp->ssthresh;
+
+	if (tp->cc == ops)
+		return;
+	tp->cc = ops;
+	/* before the handshake the window is set up when it completes (tcp_input.c calls init) */
+	if (tp->state == TCP_CLOSED || tp->state == TCP_LISTEN || tp->state == TCP_SYN_SENT)
+		return;
+	/* later, the new algorithm starts from the window the old one reached, as Linux's
+	 * tcp_reinit_congestion_control keeps cwnd and ssthresh */
+	ops->init(tp);
+	tp->cwnd = cwnd;
+	tp->ssthresh = ssthresh;
 }

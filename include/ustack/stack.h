@@ -61,6 +61,9 @@ struct us_stack_config {
 	uint32_t tcp_wmem;		 /* send buffer, bytes [262144] */
 	uint32_t tcp_max_syn_backlog;	 /* half-open connections per listener [256] */
 	uint32_t tcp_ehash_size;	 /* established hash buckets, power of two [65536] */
+	const char *tcp_congestion;	 /* new connections' congestion control, "newreno" or "cubic"
+					  * (RFC 9438; Linux's net.ipv4.tcp_congestion_control), read
+					  * by us_stack_create only; unknown: EINVAL ["newreno"] */
 	uint8_t tcp_isn_key[16];	 /* the RFC 6528 ISN secret [all zero: random]; a fixed key makes
 					  * ISNs reproducible (pcap replay) */
 	bool tcp_no_timestamps;		 /* neither offer nor accept RFC 7323 timestamps (Linux's

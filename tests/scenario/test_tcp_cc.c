@@ -1,0 +1,294 @@
+/*
+ * test_tcp_cc.c - congestion control on a long fat link: two stacks over the pair wire and the
+ * fault wrapper made a 100 Mbit/s link with 25 ms each way (50 ms RTT, a bandwidth-delay product of
+ * 625,000 bytes, some 413 full frames), buffers of 4 MB. A bulk transfer from a to b leaves slow
+ * start through one forced loss; from then on the link's utilisation - the bytes b's device
+ * receives per 100 ms against what 100 Mbit/s carries - is watched until it stays at 90 % or more.
+ * CUBIC (RFC 9438) gets there sooner than NewReno (RFC 5681, RFC 6582): it backs off to 0.7 of its
+ * window, not half, and climbs back along the cubic instead of one segment per round trip.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "netdev_internal.h"
+#include "scenario.h"
+#include "ustack/proto.h"
+
+#define MS (US_NSEC_PER_MSEC)
+#define SEC (US_NSEC_PER_SEC)
+#define RATE_BPS 100000000ull
+#define ONE_WAY_NS (25 * MS)
+#define BUF_BYTES (4u << 20)
+#define BIN_NS (100 * MS)     /* utilisation is measured per 100 ms */
+#define SUSTAIN_BINS 5	      /* "reached": this many bins in a row at 90 % or more */
+#define HORIZON_NS (20 * SEC) /* after the loss, at most */
+
+/* ---- a wrapper that drops one data frame when told to ---- */
+
+struct dropper {
+	bool armed;	  /* drop the next frame that carries data */
+	uint32_t dropped;
+	uint64_t drop_ns; /* when it did */
+};
+
+static int dropper_poll(struct netdev *dev, uint32_t budget)
+{
+	struct sk_buff *batch[NETDEV_MAX_BATCH];
+	uint64_t before = dev->stats.rx_packets;
+	uint32_t n;
+	int r = netdev_poll(dev->lower, budget);
+
+	if (r < 0)
+		return r;
+	while ((n = netdev_rx_burst(dev->lower, batch, NETDEV_MAX_BATCH)) > 0)
+		for (uint32_t i = 0; i < n; i++)
+			netdev_rx_deliver(dev, batch[i]);
+	return (int)(dev->stats.rx_packets - before);
+}
+
+static void dropper_xmit(struct netdev *dev, struct sk_buff **skbs, uint32_t n)
+{
+	struct dropper *d = dev->priv;
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (d->armed && skbs[i]->len > 1000) {
+			d->armed = false;
+			d->dropped++;
+			d->drop_ns = us_clock_now(dev->clock);
+			skb_free(skbs[i]);
+			continue;
+		}
+		dev->stats.tx_packets++;
+		dev->stats.tx_bytes += skbs[i]->len;
+		netdev_xmit(dev->lower, skbs[i]);
+	}
+	netdev_flush(dev->lower);
+}
+
+static int dropper_fd(const struct netdev *dev)
+{
+	return netdev_fd(dev->lower);
+}
+
+static uint64_t dropper_next_deadline(const struct netdev *dev)
+{
+	return netdev_next_deadline(dev->lower);
+}
+
+static void dropper_close(struct netdev *dev)
+{
+	netdev_close(dev->lower);
+}
+
+static const struct netdev_ops dropper_ops = {
+	.kind = "dropper",
+	.poll = dropper_poll,
+	.xmit = dropper_xmit,
+	.fd = dropper_fd,
+	.next_deadline = dropper_next_deadline,
+	.close = dropper_close,
+};
+
+/* ---- the link ---- */
+
+/* As two_up, with a's device: pair end -> fault wrapper (the link, both ways) -> dropper. */
+static struct dropper *link_up(struct two *t, const char *cc)
+{
+	struct us_stack_config ca = { .tcp_rmem = BUF_BYTES, .tcp_wmem = BUF_BYTES, .tcp_congestion = cc };
+	struct us_stack_config cb = ca;
+	struct netdev_pair_config pc = { .wire_capacity = 1u << 16 };
+	struct netdev_fault_config fc = { .seed = 1, .latency_ns = ONE_WAY_NS, .rate_bps = RATE_BPS,
+					  .queue_frames = 1000 };
+	struct netdev *da, *db;
+
+	ca.seed = 1;
+	cb.seed = 2;
+	us_clock_init_virtual(&t->clock, 5000 * SEC);
+	ca.clock = cb.clock = &t->clock;
+	t->a = us_stack_create(&ca);
+	t->b = us_stack_create(&cb);
+	ck_assert_ptr_nonnull(t->a);
+	ck_assert_ptr_nonnull(t->b);
+	pc.a = (struct netdev_config){ .pool = us_stack_pool(t->a), .clock = &t->clock, .name = "a0",
+				       .mac = { 2, 0, 0, 0, 0, 0xa }, .rx_ring_size = 4096, .tx_ring_size = 4096 };
+	pc.b = (struct netdev_config){ .pool = us_stack_pool(t->b), .clock = &t->clock, .name = "b0",
+				       .mac = { 2, 0, 0, 0, 0, 0xb }, .rx_ring_size = 4096, .tx_ring_size = 4096 };
+	ck_assert_int_eq(netdev_pair_create(&pc, &da, &db), 0);
+	da = netdev_fault_wrap(da, &fc);
+	ck_assert_ptr_nonnull(da);
+	da = netdev_wrap(&dropper_ops, da, sizeof(struct dropper));
+	ck_assert_ptr_nonnull(da);
+	ck_assert_int_eq(us_stack_add_netdev(t->a, da), 1);
+	ck_assert_int_eq(us_stack_add_netdev(t->b, db), 1);
+	ck_assert_int_eq(us_addr_add(t->a, 1, A_IP, 24), 0);
+	ck_assert_int_eq(us_addr_add(t->b, 1, B_IP, 24), 0);
+	return da->priv;
+}
+
+/* ---- the transfer ---- */
+
+#define PAT 251 /* the stream's byte i is i % 251 */
+
+struct run {
+	const char *cc;
+	uint64_t reach_ns;	    /* loss to sustained 90 %; HORIZON_NS when never */
+	double util_after[3];	    /* in the first, second and third second after the loss */
+	uint32_t cwnd_at_loss;	    /* the sender's window just before the loss was found, bytes */
+	uint32_t ssthresh;	    /* and the threshold it chose */
+	uint64_t bytes;		    /* delivered to the application, in order */
+};
+
+/* A bulk transfer a -> b until the utilisation has stayed at 90 % for SUSTAIN_BINS bins after the
+ * forced loss (armed once the window reaches 300 segments, during slow start). */
+static void bulk(struct run *r)
+{
+	static uint8_t sbuf[65536 + PAT], rbuf[65536];
+	struct two t;
+	struct dropper *drop;
+	struct us_tcp *l, *server, *client;
+	struct netdev *bdev;
+	struct us_tcp_info ti;
+	uint64_t sent = 0, got = 0, bin_start = 0, bin_bytes0 = 0, full_bins = 0, run_start = 0;
+	uint64_t end = 0;
+	int err, bins = 0;
+	bool found = false;
+
+	for (uint32_t i = 0; i < sizeof(sbuf); i++)
+		sbuf[i] = (uint8_t)(i % PAT);
+	drop = link_up(&t, r->cc);
+	bdev = us_stack_netdev(t.b, 1);
+	l = us_tcp_open(t.b);
+	ck_assert_int_eq(us_tcp_bind(l, 0, 5001), 0);
+	ck_assert_int_eq(us_tcp_listen(l, 1), 0);
+	server = us_tcp_open(t.a);
+	ck_assert_int_eq(us_tcp_connect(server, B_IP, 5001), -EINPROGRESS);
+	two_run(&t, 200 * MS);
+	client = us_tcp_accept(l, &err);
+	ck_assert_ptr_nonnull(client);
+	us_tcp_info(server, &ti);
+	ck_assert_uint_eq(ti.snd_mss, 1448);
+	ck_assert_uint_ge((uint64_t)65535 << ti.snd_wscale, BUF_BYTES); /* the window can say 4 MB */
+
+	for (long step = 0; step < 100000; step++) {
+		uint64_t now = us_clock_now(&t.clock);
+
+		for (;;) {
+			int n = us_tcp_send(server, sbuf + sent % PAT, 65536);
+			if (n == -EAGAIN)
+				break;
+			ck_assert_int_gt(n, 0);
+			sent += (uint64_t)n;
+		}
+		two_run(&t, MS);
+		for (;;) {
+			int n = us_tcp_recv(client, rbuf, sizeof(rbuf));
+			if (n == -EAGAIN)
+				break;
+			ck_assert_int_gt(n, 0);
+			for (int i = 0; i < n; i++)
+				if (rbuf[i] != (got + (uint64_t)i) % PAT)
+					ck_abort_msg("%s: byte %llu out of place", r->cc,
+						     (unsigned long long)(got + (uint64_t)i));
+			got += (uint64_t)n;
+		}
+		us_tcp_info(server, &ti);
+		if (!drop->dropped && !drop->armed && ti.snd_cwnd >= 300 * ti.snd_mss)
+			drop->armed = true;
+		if (ti.snd_ssthresh == UINT32_MAX)
+			r->cwnd_at_loss = ti.snd_cwnd; /* still in slow start */
+		else if (!r->ssthresh)
+			r->ssthresh = ti.snd_ssthresh;
+		if (!drop->dropped)
+			continue;
+		if (!bin_start) {
+			bin_start = drop->drop_ns;
+			bin_bytes0 = bdev->stats.rx_bytes;
+		}
+		if (now + MS - bin_start < BIN_NS)
+			continue;
+		{
+			/* a bin is over: its utilisation */
+			uint64_t bytes = bdev->stats.rx_bytes - bin_bytes0;
+			double util = (double)bytes * 8 / ((double)RATE_BPS * BIN_NS / SEC);
+
+			if (bins < 30)
+				r->util_after[bins / 10] += util / 10;
+			bins++;
+			bin_start += BIN_NS;
+			bin_bytes0 = bdev->stats.rx_bytes;
+			if (util >= 0.9) {
+				if (full_bins++ == 0)
+					run_start = bin_start - BIN_NS;
+			} else {
+				full_bins = 0;
+			}
+			if (full_bins == SUSTAIN_BINS && !found) {
+				found = true;
+				r->reach_ns = run_start - drop->drop_ns;
+				end = bin_start + 2 * SEC; /* a little more, to see it hold */
+			}
+			if (!found && bin_start - drop->drop_ns >= HORIZON_NS) {
+				r->reach_ns = HORIZON_NS;
+				break;
+			}
+			if (found && bin_start >= end && bins >= 30)
+				break;
+		}
+	}
+	r->bytes = got;
+	ck_assert_uint_eq(drop->dropped, 1);
+	{
+		struct netdev_fault_stats rx, tx;
+
+		/* the forced drop was the only loss: the link's queue never overflowed, no timeout */
+		ck_assert_int_eq(netdev_fault_get_stats(us_stack_netdev(t.a, 1)->lower, &rx, &tx), 0);
+		ck_assert_uint_eq(rx.queue_dropped + tx.queue_dropped, 0);
+		ck_assert_int_eq(us_stats_get(t.a, "TcpExt", "TCPTimeouts"), 0);
+		ck_assert_int_ge(us_stats_get(t.a, "Tcp", "RetransSegs"), 1);
+	}
+	us_tcp_abort(server); /* and freed: an abort is a close */
+	us_tcp_close(client);
+	us_tcp_close(l);
+	two_run(&t, SEC);
+	two_down(&t);
+}
+
+/* After one loss near the end of slow start, CUBIC's link is back at 90 % utilisation sooner than
+ * NewReno's (RFC 9438 §1: it "quickly" regains the bandwidth where Reno takes one segment per RTT).
+ * On this path NewReno needs about 150 round trips from half its window; CUBIC starts from 0.7 of
+ * it and follows the concave cubic up. */
+START_TEST(test_cubic_regains_link_sooner)
+{
+	struct run cubic = { .cc = "cubic" }, newreno = { .cc = "newreno" };
+
+	bulk(&cubic);
+	bulk(&newreno);
+	printf("100 Mbit/s, 50 ms RTT, one loss at a window of %u (cubic) / %u (newreno) bytes:\n",
+	       cubic.cwnd_at_loss, newreno.cwnd_at_loss);
+	printf("  cubic:   ssthresh %7u bytes, 90 %% utilisation %.2f s after the loss "
+	       "(%.0f %%, %.0f %%, %.0f %% in seconds 1-3)\n",
+	       cubic.ssthresh, (double)cubic.reach_ns / 1e9, cubic.util_after[0] * 100,
+	       cubic.util_after[1] * 100, cubic.util_after[2] * 100);
+	printf("  newreno: ssthresh %7u bytes, 90 %% utilisation %.2f s after the loss "
+	       "(%.0f %%, %.0f %%, %.0f %% in seconds 1-3)\n",
+	       newreno.ssthresh, (double)newreno.reach_ns / 1e9, newreno.util_after[0] * 100,
+	       newreno.util_after[1] * 100, newreno.util_after[2] * 100);
+	ck_assert_uint_lt(cubic.reach_ns, HORIZON_NS);
+	ck_assert_uint_lt(newreno.reach_ns, HORIZON_NS);
+	ck_assert_uint_lt(cubic.reach_ns, newreno.reach_ns);
+	/* the decrease: beta_cubic = 0.7 of the window (RFC 9438 §4.6), half the flight for NewReno */
+	ck_assert_uint_gt(cubic.ssthresh, newreno.ssthresh);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("tcp_cc_scenario");
+	TCase *tc = test_tcase("tcp_cc_scenario");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_cubic_regains_link_sooner);
+	suite_add_tcase(s, tc);
+	return test_run(s);
+}
