@@ -6,6 +6,8 @@
  * in large writes, shut the sending side and wait for the sink to close, then print the rate.
  * Either way the last line on stdout reads "bulk: bytes=N seconds=S MBps=X" (MB being 10^6 bytes),
  * for scripts; for the sink it adds up every connection, from the first accept to the last close.
+ * Before it, "bulk: tcpi_total_retrans=N": the segments the connection (the sink: all of them)
+ * retransmitted, from TCP_INFO.
  *
  * Try it against the kernel (in a network namespace; the kernel side of the TAP device is 198.18.0.1):
  *   nc -l -p 5001 >/dev/null &
@@ -14,6 +16,7 @@
  *   head -c 100M /dev/zero | nc -N 198.18.0.2 5001
  */
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,7 @@ static void usage(FILE *to)
 		    "TCP throughput: a sink that reads and discards, or a source that sends N bytes.\n"
 		    "  --listen PORT     be the sink on PORT\n"
 		    "  --once            (sink) stop after the first connection closes\n"
+		    "  --out FILE        (sink) write what arrives to FILE (a file or a FIFO; with --once)\n"
 		    "  --connect A:P     be the source, sending to A:P (numeric IPv4)\n"
 		    "  --bytes N         (source) how much to send; K, M, G suffixes (powers of 1024)\n"
 		    "  --buf SIZE        bytes per send or recv call (default 64K)\n"
@@ -52,12 +56,23 @@ static void report(const char *who, uint64_t bytes, double secs)
 	fflush(stdout);
 }
 
+/* TCP_INFO's count of retransmitted segments. */
+static unsigned retrans_of(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (us_getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+		return 0;
+	return ti.tcpi_total_retrans;
+}
+
 /* The sink: every connection read to its end. Returns the exit status. */
-static int sink(long port, bool once, size_t bufsz, double end)
+static int sink(long port, bool once, size_t bufsz, double end, FILE *out)
 {
 	struct epoll_event evs[64], lev = { .events = EPOLLIN, .data.ptr = &listener_tag };
 	struct conn *conns = NULL;
-	uint64_t total = 0;
+	uint64_t total = 0, retrans = 0;
 	double first = 0, last = 0;
 	uint8_t *buf = malloc(bufsz);
 	int lfd = ex_listen(SOCK_STREAM, (uint16_t)port, 128), ep = us_epoll_create1(0), status = 0;
@@ -107,6 +122,11 @@ static int sink(long port, bool once, size_t bufsz, double end)
 			}
 			/* a few reads, then the next connection: the event comes back while data is waiting */
 			for (int k = 0; k < 16 && (r = us_recv(c->fd, buf, bufsz, 0)) > 0; k++) {
+				if (out && fwrite(buf, 1, (size_t)r, out) != (size_t)r) {
+					fprintf(stderr, "bulk: --out: %s\n", strerror(errno));
+					status = 1;
+					done = true;
+				}
 				c->bytes += (uint64_t)r;
 				total += (uint64_t)r;
 			}
@@ -117,6 +137,7 @@ static int sink(long port, bool once, size_t bufsz, double end)
 				status = 1;
 			}
 			last = ex_seconds();
+			retrans += retrans_of(c->fd);
 			report(ex_format_sockaddr(&c->peer, a), c->bytes, last - c->start);
 			us_epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 			us_close(c->fd);
@@ -141,6 +162,7 @@ static int sink(long port, bool once, size_t bufsz, double end)
 	if (ep >= 0)
 		us_close(ep);
 	free(buf);
+	printf("bulk: tcpi_total_retrans=%llu\n", (unsigned long long)retrans);
 	report(NULL, total, last > first ? last - first : 0);
 	return status;
 }
@@ -205,6 +227,7 @@ static int source(const struct sockaddr_in *to, uint64_t bytes, size_t bufsz, in
 			}
 		}
 	}
+	printf("bulk: tcpi_total_retrans=%u\n", retrans_of(fd));
 	report(NULL, sent, ex_seconds() - t0);
 	us_close(fd);
 	free(buf);
@@ -220,12 +243,14 @@ int main(int argc, char **argv)
 					      { "buf", required_argument, NULL, 'B' },
 					      { "timeout", required_argument, NULL, 't' },
 					      { "seconds", required_argument, NULL, 's' },
+					      { "out", required_argument, NULL, 'o' },
 					      EX_COMMON_LONGOPTS,
 					      { NULL, 0, NULL, 0 } };
 	struct sockaddr_in to;
 	struct ex_opts o;
 	struct us_stack *st;
-	const char *connect_to = NULL;
+	const char *connect_to = NULL, *out_path = NULL;
+	FILE *out = NULL;
 	uint64_t bytes = 0, bufsz = 65536;
 	long port = 0;
 	double timeout = 10, seconds = 0, end;
@@ -247,15 +272,21 @@ int main(int argc, char **argv)
 			break;
 		case 't': timeout = atof(optarg); break;
 		case 's': seconds = atof(optarg); break;
+		case 'o': out_path = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (optind != argc || (port != 0) == (connect_to != NULL) || port < 0 || bufsz < 1 ||
 	    bufsz > (16u << 20) || timeout <= 0 || timeout > 86400 ||
-	    (connect_to && (!have_bytes || ex_parse_sockaddr(connect_to, 0, &to) != 0))) {
+	    (connect_to && (!have_bytes || ex_parse_sockaddr(connect_to, 0, &to) != 0)) ||
+	    (connect_to && out_path)) {
 		usage(stderr);
 		return 2;
+	}
+	if (out_path && !(out = fopen(out_path, "wb"))) {
+		fprintf(stderr, "bulk: %s: %s\n", out_path, strerror(errno));
+		return 1;
 	}
 	st = ex_stack_start(&o, NULL);
 	ex_signals();
@@ -263,6 +294,10 @@ int main(int argc, char **argv)
 	if (connect_to)
 		status = source(&to, bytes, (size_t)bufsz, (int)(timeout * 1000), end);
 	else
-		status = sink(port, once, (size_t)bufsz, end);
+		status = sink(port, once, (size_t)bufsz, end, out);
+	if (out && fclose(out) != 0 && status == 0) {
+		fprintf(stderr, "bulk: --out: %s\n", strerror(errno));
+		status = 1;
+	}
 	return ex_stack_down(st, status);
 }

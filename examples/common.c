@@ -15,6 +15,7 @@
 
 volatile sig_atomic_t ex_stop;
 static struct us_stack *ex_started; /* the stack ex_stack_start runs in a thread */
+static struct netdev *ex_fault;	     /* the fault wrapper ex_stack_up put on the device, or NULL */
 
 static void ex_on_signal(int sig)
 {
@@ -39,6 +40,22 @@ void ex_opts_init(struct ex_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->tap = "tap0";
 	o->addr = "198.18.0.2/24";
+	o->fault_seed = 1;
+}
+
+/* A probability for --loss, --dup, --reorder, --corrupt; exits on a bad one. */
+static double ex_parse_prob(const char *name, const char *arg)
+{
+	char *end;
+	double p;
+
+	errno = 0;
+	p = strtod(arg, &end);
+	if (errno || end == arg || *end || !(p >= 0.0 && p <= 1.0)) {
+		fprintf(stderr, "bad --%s: %s (a probability, 0 to 1)\n", name, arg);
+		exit(2);
+	}
+	return p;
 }
 
 int ex_opt(struct ex_opts *o, int c, const char *arg)
@@ -50,6 +67,21 @@ int ex_opt(struct ex_opts *o, int c, const char *arg)
 	case 0x103: o->pcap = arg; return 1;
 	case 0x104: o->mac = arg; return 1;
 	case 0x107: o->tw_reuse = true; return 1;
+	case 0x108: o->loss = ex_parse_prob("loss", arg); return 1;
+	case 0x109: o->dup = ex_parse_prob("dup", arg); return 1;
+	case 0x10a: o->reorder = ex_parse_prob("reorder", arg); return 1;
+	case 0x10b: o->corrupt = ex_parse_prob("corrupt", arg); return 1;
+	case 0x10c: {
+		char *end;
+
+		errno = 0;
+		o->fault_seed = strtoull(arg, &end, 0);
+		if (errno || end == arg || *end || *arg == '-') {
+			fprintf(stderr, "bad --fault-seed: %s\n", arg);
+			exit(2);
+		}
+		return 1;
+	}
 	case 0x105:
 	case 0x106: {
 		char *end;
@@ -106,6 +138,16 @@ struct us_stack *ex_stack_up(const struct ex_opts *o, uint32_t *addr_out)
 			ex_die(o->pcap, strerror(errno));
 		dev = cap;
 	}
+	if (o->loss > 0 || o->dup > 0 || o->reorder > 0 || o->corrupt > 0) {
+		/* above the capture, which so records the wire: frames the stack sent before they were
+		 * harmed would not be there, frames that reached it are there as they arrived */
+		struct netdev_fault_config fc = { .seed = o->fault_seed, .drop = o->loss, .duplicate = o->dup,
+						  .reorder = o->reorder, .corrupt = o->corrupt };
+		struct netdev *f = netdev_fault_wrap(dev, &fc);
+		if (!f)
+			ex_die("fault wrapper", strerror(errno));
+		dev = ex_fault = f;
+	}
 	ifindex = us_stack_add_netdev(st, dev);
 	if (ifindex < 0)
 		ex_die("us_stack_add_netdev", strerror(-ifindex));
@@ -152,6 +194,19 @@ int ex_stack_down(struct us_stack *st, int status)
 	}
 	fprintf(stderr, "\n");
 	us_stats_dump(st, stderr);
+	if (ex_fault) {
+		struct netdev_fault_stats rx, tx;
+
+		if (netdev_fault_get_stats(ex_fault, &rx, &tx) == 0)
+			fprintf(stderr,
+				"Fault: rx_dropped=%llu rx_duplicated=%llu rx_reordered=%llu rx_corrupted=%llu "
+				"tx_dropped=%llu tx_duplicated=%llu tx_reordered=%llu tx_corrupted=%llu\n",
+				(unsigned long long)rx.dropped, (unsigned long long)rx.duplicated,
+				(unsigned long long)rx.reordered, (unsigned long long)rx.corrupted,
+				(unsigned long long)tx.dropped, (unsigned long long)tx.duplicated,
+				(unsigned long long)tx.reordered, (unsigned long long)tx.corrupted);
+		ex_fault = NULL;
+	}
 	if (us_stack_destroy(st) != 0) {
 		fprintf(stderr, "skbs leaked\n");
 		return 1;

@@ -1,6 +1,6 @@
 /*
  * common.h - what every example shares: the standard options (--tap, --addr, --gw, --pcap, --mac,
- * --help), bringing a stack up on a TAP device with them, stopping on SIGINT/SIGTERM, and a few
+ * the faults --loss, --dup, --reorder, --corrupt, --fault-seed, and --help), bringing a stack up on a TAP device with them, stopping on SIGINT/SIGTERM, and a few
  * helpers for the socket examples (addresses, timed waits on a descriptor, connect with a timeout).
  */
 #ifndef USTACK_EXAMPLES_COMMON_H
@@ -24,6 +24,9 @@ struct ex_opts {
 	uint32_t tcp_retries;	/* us_stack_config.tcp_retries2; 0: the stack's default */
 	uint64_t rto_max_ms;	/* us_stack_config.tcp_rto_max_ns, milliseconds; 0: the default */
 	bool tw_reuse;		/* us_stack_config.tcp_tw_reuse */
+	/* the fault wrapper on the TAP device, both directions (netdev_fault_config); all 0: none */
+	double loss, dup, reorder, corrupt;
+	uint64_t fault_seed; /* default 1 */
 };
 
 /* The long options every example accepts, to append to its own; values 0x100.. are taken.
@@ -37,7 +40,11 @@ struct ex_opts {
 	{ "mac", required_argument, NULL, 0x104 }, { "help", no_argument, NULL, 'h' },             \
 	{ "tcp-retries", required_argument, NULL, 0x105 },                                         \
 	{ "rto-max-ms", required_argument, NULL, 0x106 },                                          \
-	{ "tcp-tw-reuse", no_argument, NULL, 0x107 }
+	{ "tcp-tw-reuse", no_argument, NULL, 0x107 },                                              \
+	{ "loss", required_argument, NULL, 0x108 }, { "dup", required_argument, NULL, 0x109 },     \
+	{ "reorder", required_argument, NULL, 0x10a },                                             \
+	{ "corrupt", required_argument, NULL, 0x10b },                                             \
+	{ "fault-seed", required_argument, NULL, 0x10c }
 
 #define EX_COMMON_HELP                                                                           \
 	"  --tap NAME      TAP device to create or attach to (default tap0)\n"                      \
@@ -45,6 +52,11 @@ struct ex_opts {
 	"  --gw ADDR       default gateway\n"                                                        \
 	"  --pcap FILE     write every frame, both directions, to FILE\n"                           \
 	"  --mac MAC       the stack's MAC (default: random, locally administered)\n"               \
+	"  --loss P        drop each frame, in and out, with probability P (0..1)\n"                \
+	"  --dup P         send each frame twice with probability P\n"                              \
+	"  --reorder P     hold a frame back behind the next one with probability P\n"              \
+	"  --corrupt P     flip one bit of a frame with probability P (checksums catch it)\n"     \
+	"  --fault-seed N  the faults' random seed (default 1); their counters print at exit\n"   \
 	"  --help          this text\n"
 
 extern volatile sig_atomic_t ex_stop;
@@ -60,7 +72,8 @@ struct us_stack *ex_stack_start(const struct ex_opts *o, uint32_t *addr);
 /* Install SIGINT/SIGTERM handlers that set ex_stop. They do not restart system calls, so a blocked
  * read(2) of stdin returns EINTR. */
 void ex_signals(void);
-/* Stop the stack's thread if ex_stack_start started it, print the counters and tear the stack down;
+/* Stop the stack's thread if ex_stack_start started it, print the counters (the fault wrapper's too:
+ * "Fault: rx_dropped=N ...") and tear the stack down;
  * returns the exit status (1 if skbs leaked). Close every socket first. */
 int ex_stack_down(struct us_stack *st, int status);
 

@@ -12,6 +12,7 @@ packages=(
 	netcat-openbsd                         # live TCP and UDP tests
 	curl wrk                               # live socket tests: HTTP clients against httpd
 	valgrind bc                            # bench/rx_instructions.sh
+	gnuplot-nox                            # scripts/plot_trace.sh (congestion-control traces)
 )
 
 missing=()

@@ -5,6 +5,7 @@
 #include "sock.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <linux/tcp.h>
 #include <string.h>
 
@@ -216,6 +217,26 @@ static int ip_set(struct us_file *f, int name, const void *v, socklen_t len)
 	}
 }
 
+/* US_TCP_TRACE: a path of up to optlen bytes, ended by a NUL or optlen (as SO_BINDTODEVICE takes a
+ * name); empty stops the trace. */
+static int tcp_set_trace(struct us_file *f, const void *v, socklen_t len)
+{
+	char path[PATH_MAX];
+	size_t n = (size_t)len < sizeof(path) ? (size_t)len : sizeof(path);
+
+	if ((int)len < 0)
+		return -EINVAL;
+	if (n && !v)
+		return -EFAULT;
+	memcpy(path, v, n);
+	if (!memchr(path, '\0', n)) {
+		if (n == sizeof(path))
+			return -ENAMETOOLONG;
+		path[n] = '\0';
+	}
+	return tcp_trace_set(f->tp, path[0] ? path : NULL, NULL);
+}
+
 int us_setsockopt(int fd, int level, int name, const void *v, socklen_t len)
 {
 	struct us_file *f = sock_file_lock(fd);
@@ -227,6 +248,8 @@ int us_setsockopt(int fd, int level, int name, const void *v, socklen_t len)
 		r = -ENOTSOCK;
 	else if (level == SOL_SOCKET)
 		r = sol_socket_set(f, name, v, len);
+	else if (level == IPPROTO_TCP && f->kind == SK_TCP && name == US_TCP_TRACE)
+		r = tcp_set_trace(f, v, len);
 	else if (level == IPPROTO_TCP && f->kind == SK_TCP)
 		r = tcp_set(f, name, v, len);
 	else if (level == IPPROTO_IP)
@@ -432,6 +455,8 @@ int us_getsockopt(int fd, int level, int name, void *v, socklen_t *len)
 		r = -EINVAL;
 	else if (level == SOL_SOCKET)
 		r = sol_socket_get(f, name, v, len);
+	else if (level == IPPROTO_TCP && f->kind == SK_TCP && name == US_TCP_TRACE)
+		r = opt_out(v, len, tcp_trace_path(f->tp), strlen(tcp_trace_path(f->tp)) + 1);
 	else if (level == IPPROTO_TCP && f->kind == SK_TCP)
 		r = tcp_get(f, name, v, len);
 	else if (level == IPPROTO_IP)

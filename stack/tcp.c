@@ -97,7 +97,7 @@ int tcp_init(struct us_stack *st)
 			break;
 		}
 	st->tcp = t;
-	return 0;
+	return tcp_trace_init(st);
 }
 
 static void tcp_free(struct tcp_sock *tp);
@@ -118,6 +118,7 @@ void tcp_destroy(struct us_stack *st)
 	for (uint32_t i = 0; i < TCP_BHASH_SIZE; i++)
 		while (t->bhash[i])
 			tcp_free(t->bhash[i]);
+	tcp_trace_destroy(st);
 	free(t->ehash);
 	free(t->lhash);
 	free(t->bhash);
@@ -272,6 +273,8 @@ static void tcp_free(struct tcp_sock *tp)
 	tcp_sack_free(tp);
 	if (tp->state == TCP_ESTABLISHED || tp->state == TCP_CLOSE_WAIT)
 		TCP_DEC(tp->st, CurrEstab);
+	if (tp->flags & TF_TRACE)
+		tcp_trace_detach(tp);
 	tp->st->tcp->count--;
 	free(tp);
 }
@@ -290,6 +293,8 @@ void tcp_set_state(struct tcp_sock *tp, enum tcp_state state)
 	if (state == TCP_TIME_WAIT)
 		TCPX_INC(st, TW);
 	tp->state = (uint8_t)state;
+	if (st->tcp->trace)
+		tcp_trace_state(tp); /* a row, and a listener's or the stack's trace joined */
 	tcp_wake(tp);
 }
 

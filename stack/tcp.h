@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core.h"
 #include "wire/tcp.h"
@@ -62,6 +63,7 @@ enum tcp_timer_id {
 #define TF_ACCEPTED 0x0400    /* taken by accept() */
 #define TF_FREE 0x0800        /* torn down; freed once the socket layer lets go */
 #define TF_AUTOBIND 0x1000    /* the local port was chosen at connect (shared across peers) */
+#define TF_TRACE 0x8000       /* traced: tcp_trace.c has its CSV (no room for a pointer here) */
 
 struct tcp_sock;
 
@@ -193,6 +195,7 @@ struct tcp_table {
 	uint8_t isn_key[16];	 /* RFC 6528 secret */
 	uint8_t hash_key[16];	 /* hash-table seed */
 	const struct tcp_cc_ops *cc_default; /* new connections' congestion control */
+	struct tcp_trace_table *trace; /* tcp_trace.c's connections and files; NULL: none yet */
 };
 
 /* Readiness may have changed (data, room, state, error): tell the socket layer, if one owns tp. */
@@ -296,5 +299,33 @@ const struct tcp_cc_ops *tcp_cc_find(const char *name);
 /* Give tp another algorithm; a connection past the handshake keeps its window and restarts the
  * algorithm's own state. */
 void tcp_cc_set(struct tcp_sock *tp, const struct tcp_cc_ops *ops);
+
+/* tcp_trace.c: congestion-control traces, CSV (US_TCP_TRACE, tcp_trace_path) */
+enum tcp_trace_event {
+	TCP_TRACE_ACK,		/* an ACK that moved cwnd or ssthresh */
+	TCP_TRACE_FAST_RETRANS, /* three duplicate ACKs: fast retransmit, recovery begins */
+	TCP_TRACE_RTO,		/* the retransmission timer expired */
+	TCP_TRACE_RETRANS,	/* a segment was sent again */
+	TCP_TRACE_STATE,	/* the connection changed state */
+};
+struct tcp_trace_table;
+/* Open the stack's file (cfg.tcp_trace_path), if any; 0 or -errno. Close it when the stack goes. */
+int tcp_trace_init(struct us_stack *st);
+void tcp_trace_destroy(struct us_stack *st);
+/* Trace tp into path (created or truncated) or into the caller's fp (never closed here); both
+ * NULL: stop. 0 or -errno. */
+int tcp_trace_set(struct tcp_sock *tp, const char *path, FILE *fp);
+/* The path tp is traced into; "" when it is not, or into a caller's FILE. */
+const char *tcp_trace_path(const struct tcp_sock *tp);
+void tcp_trace_detach(struct tcp_sock *tp);
+void tcp_trace_sample(struct tcp_sock *tp, enum tcp_trace_event ev);
+/* tcp_set_state's part: join the listener's or the stack's file at ESTABLISHED, write the row. */
+void tcp_trace_state(struct tcp_sock *tp);
+/* A hook: one flag test when the connection is not traced. */
+static inline void tcp_trace(struct tcp_sock *tp, enum tcp_trace_event ev)
+{
+	if (tp->flags & TF_TRACE)
+		tcp_trace_sample(tp, ev);
+}
 
 #endif

@@ -60,6 +60,7 @@ void tcp_cc_ack(struct tcp_sock *tp, uint32_t acked)
 	/* never more than the send buffer can fill, nor beyond what fits in 32 bits */
 	if (tp->cwnd > (1u << 30))
 		tp->cwnd = 1u << 30;
+	tcp_trace(tp, TCP_TRACE_ACK);
 }
 
 void tcp_cc_enter_recovery(struct tcp_sock *tp)
@@ -69,6 +70,7 @@ void tcp_cc_enter_recovery(struct tcp_sock *tp)
 	tp->cwnd = tp->ssthresh + 3u * tp->mss;
 	tp->recover = tp->snd_max;
 	tp->flags |= TF_IN_RECOVERY;
+	tcp_trace(tp, TCP_TRACE_FAST_RETRANS);
 }
 
 void tcp_cc_timeout(struct tcp_sock *tp)
@@ -81,6 +83,7 @@ void tcp_cc_timeout(struct tcp_sock *tp)
 	tp->flags &= (uint16_t)~TF_IN_RECOVERY;
 	if (tp->cc->on_timeout)
 		tp->cc->on_timeout(tp);
+	tcp_trace(tp, TCP_TRACE_RTO);
 }
 
 static const struct tcp_cc_ops *const tcp_cc_list[] = { &tcp_newreno, &tcp_cubic };

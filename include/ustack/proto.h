@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ustack/stack.h"
 
@@ -122,6 +123,10 @@ int us_tcp_set_nodelay(struct us_tcp *t, int on);
 int us_tcp_set_keepalive(struct us_tcp *t, int on, uint32_t idle_s, uint32_t intvl_s, uint32_t cnt);
 int us_tcp_set_bufs(struct us_tcp *t, uint32_t sndbuf, uint32_t rcvbuf);
 int us_tcp_info(const struct us_tcp *t, struct us_tcp_info *info);
+/* The congestion-control trace (US_TCP_TRACE in socket.h): into path (created or truncated), or
+ * into fp, which stays the caller's (flushed when the connection is freed, never closed); both
+ * NULL: stop. 0 or -errno. */
+int us_tcp_set_trace(struct us_tcp *t, const char *path, FILE *fp);
 int us_tcp_getsockname(const struct us_tcp *t, uint32_t *addr, uint16_t *port);
 int us_tcp_getpeername(const struct us_tcp *t, uint32_t *addr, uint16_t *port);
 

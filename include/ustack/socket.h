@@ -63,6 +63,28 @@ int us_stack_fd(struct us_stack *st);
 /* Milliseconds until the stack's next deadline (-1: none), for the timeout of that loop. */
 int us_stack_timeout_ms(struct us_stack *st);
 
+/* ---- ustack's own options ---- */
+
+/* IPPROTO_TCP, US_TCP_TRACE: trace the connection's congestion control as CSV into a file. The value
+ * is a path (optlen bytes, ended by a NUL or by optlen, as SO_BINDTODEVICE takes a name); the file is
+ * created or truncated at once and the header line written. An empty value stops the trace.
+ * getsockopt returns the path, NUL-terminated ("" when the socket is not traced). Set on a listener,
+ * its accepted connections are traced into the same file; us_stack_config.tcp_trace_path traces
+ * every connection of a stack into one. Errors: those of fopen(3) (ENOENT, EACCES, ...),
+ * ENAMETOOLONG. The columns:
+ *   time_s    seconds since the file's first row (microseconds), on the stack's clock
+ *   conn      the connection, numbered from 1 in the order of their first rows
+ *   event     ack (an ACK moved cwnd or ssthresh), fast_retransmit (three duplicate ACKs), rto (the
+ *             retransmission timer expired), retransmit (a segment sent again), state (a change of
+ *             state from ESTABLISHED on)
+ *   state     RFC 9293's name: ESTABLISHED, FIN-WAIT-1, ...
+ *   cwnd, ssthresh, flight   bytes (ssthresh 4294967295: none yet, before the first loss)
+ *   srtt_us, rto_us          microseconds
+ *   retrans   segments retransmitted so far (tcpi_total_retrans)
+ *   mss       the send MSS, bytes
+ * scripts/plot_trace.sh draws one. An untraced connection pays one flag test per event. */
+#define US_TCP_TRACE 0x7573
+
 /* ---- sockets ---- */
 
 int us_socket(int domain, int type, int protocol);

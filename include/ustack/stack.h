@@ -66,6 +66,9 @@ struct us_stack_config {
 					  * by us_stack_create only; unknown: EINVAL ["newreno"] */
 	uint8_t tcp_isn_key[16];	 /* the RFC 6528 ISN secret [all zero: random]; a fixed key makes
 					  * ISNs reproducible (pcap replay) */
+	const char *tcp_trace_path;	 /* every connection's congestion-control trace, CSV, into this
+					  * file (created or truncated; see US_TCP_TRACE in socket.h for
+					  * the columns), from ESTABLISHED on; NULL: none [NULL] */
 	bool tcp_no_timestamps;		 /* neither offer nor accept RFC 7323 timestamps (Linux's
 					  * net.ipv4.tcp_timestamps = 0) [false] */
 	bool tcp_no_window_scaling;	 /* ... window scaling (tcp_window_scaling = 0) [false] */
