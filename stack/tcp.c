@@ -67,6 +67,12 @@ int tcp_init(struct us_stack *st)
 		c->tcp_wmem = 262144;
 	if (!c->tcp_max_syn_backlog)
 		c->tcp_max_syn_backlog = 256;
+	if (!c->tcp_syncookies)
+		c->tcp_syncookies = 1;
+	else if (c->tcp_syncookies > 2 && c->tcp_syncookies != US_TCP_SYNCOOKIES_OFF)
+		return -EINVAL;
+	if (!c->tcp_challenge_ack_limit)
+		c->tcp_challenge_ack_limit = 1000;
 	n = c->tcp_ehash_size ? c->tcp_ehash_size : 65536;
 	if (n & (n - 1))
 		return -EINVAL;
@@ -97,6 +103,7 @@ int tcp_init(struct us_stack *st)
 			break;
 		}
 	st->tcp = t;
+	tcp_syncookie_init(st);
 	return tcp_trace_init(st);
 }
 

@@ -194,6 +194,11 @@ struct tcp_table {
 	uint32_t count;		 /* sockets allocated */
 	uint8_t isn_key[16];	 /* RFC 6528 secret */
 	uint8_t hash_key[16];	 /* hash-table seed */
+	uint8_t cookie_key[16];	 /* SYN cookie secret (tcp_syncookie.c) */
+	uint64_t cookie_until_ns; /* ACKs to listeners are checked for SYN cookies until then (one
+				   * was sent lately; Linux's tcp_synq_no_recent_overflow); 0: never */
+	uint64_t challenge_start_ns; /* RFC 5961 §7: the current one-second window began */
+	uint32_t challenge_count;    /* challenge ACKs sent in it */
 	const struct tcp_cc_ops *cc_default; /* new connections' congestion control */
 	struct tcp_trace_table *trace; /* tcp_trace.c's connections and files; NULL: none yet */
 };
@@ -259,6 +264,29 @@ void tcp_timer_clear(struct tcp_sock *tp, enum tcp_timer_id id);
 void tcp_timers_stop(struct tcp_sock *tp);
 void tcp_rearm_rto(struct tcp_sock *tp);
 void tcp_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us);
+
+/* tcp_input.c */
+/* A child of listener l for the peer that sent skb (its SYN, or the ACK returning a SYN cookie): the
+ * peer's ISN irs with SYN options o, our ISS iss. SYN-RECEIVED, hashed, on l's SYN list, nothing
+ * sent; NULL when out of memory. skb: read only. */
+struct tcp_sock *tcp_child_new(struct tcp_sock *l, const struct sk_buff *skb, uint32_t irs,
+			       const struct tcp_opts *o, uint32_t iss);
+/* The window scale that lets a receive buffer of rcvbuf bytes be advertised in 16 bits. */
+uint8_t tcp_choose_wscale(uint32_t rcvbuf);
+
+/* tcp_syncookie.c: against blind attackers, SYN cookies (RFC 4987 §3.6) and the challenge-ACK
+ * limit (RFC 5961 §7) */
+void tcp_syncookie_init(struct us_stack *st);
+/* Whether listener l answers a SYN with a cookie: the SYN queue is full, or cookies always. */
+bool tcp_syncookie_wanted(const struct tcp_sock *l);
+/* A SYN-ACK whose ISN is a cookie, answering the SYN in skb (read only); no state kept. */
+void tcp_syncookie_send(struct tcp_sock *l, const struct sk_buff *skb);
+/* An ACK to listener l: the child its valid cookie makes (SYN-RECEIVED, its SYN-ACK sent), or NULL,
+ * with *reset telling whether RFC 9293 §3.10.7.2's reset is the answer. skb: read only. */
+struct tcp_sock *tcp_syncookie_check(struct tcp_sock *l, const struct sk_buff *skb, bool *reset);
+/* RFC 5961: owe tp's peer a challenge ACK (TF_ACK_NOW), if the stack's budget for this second
+ * allows; counted as sent or skipped. */
+void tcp_challenge_ack(struct tcp_sock *tp);
 
 /* tcp_sack.c: SACK (RFC 2018), D-SACK (RFC 2883), SACK-based loss recovery (RFC 6675) */
 struct tcp_sack_block;

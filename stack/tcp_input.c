@@ -53,7 +53,7 @@ static void tcp_syn_options(struct tcp_sock *tp, const struct tcp_opts *o, uint1
 }
 
 /* The scale that lets the receive buffer be advertised in 16 bits. */
-static uint8_t tcp_choose_wscale(uint32_t rcvbuf)
+uint8_t tcp_choose_wscale(uint32_t rcvbuf)
 {
 	uint8_t s = 0;
 
@@ -72,38 +72,18 @@ static void tcp_rto_after_handshake(struct tcp_sock *tp)
 	}
 }
 
-/* §3.10.7.2 LISTEN. Consumes skb. */
-static void tcp_rcv_listen(struct tcp_sock *l, struct sk_buff *skb)
+/* A listener's child, for a SYN (tcp_rcv_listen) or for the ACK that returns a SYN cookie
+ * (tcp_syncookie_check): what it inherits from the listener, the peer's ISN and options, our ISS.
+ * SYN-RECEIVED, hashed, on the SYN list; sending its SYN-ACK is the caller's affair. */
+struct tcp_sock *tcp_child_new(struct tcp_sock *l, const struct sk_buff *skb, uint32_t irs,
+			       const struct tcp_opts *o, uint32_t iss)
 {
 	struct us_stack *st = l->st;
-	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	const uint8_t *ih = skb_network_header(skb), *th = skb_transport_header(skb);
-	struct tcp_sock *c;
+	struct tcp_sock *c = tcp_sock_new(st);
 
-	if (cb->flags & TCPF_RST)
-		goto drop; /* "An incoming RST segment could not be valid ... ignore it" */
-	if (cb->flags & TCPF_ACK) {
-		tcp_send_reset(st, skb); /* "<SEQ=SEG.ACK><CTL=RST>" */
-		goto drop;
-	}
-	/* §3.10.7.2 third: a SYN is answered; "any other control or text" comes with it is to be
-	 * processed in SYN-RECEIVED, where without an ACK it is dropped: so a SYN+FIN gets a SYN-ACK and
-	 * its FIN is forgotten (Linux and FreeBSD drop SYN+FIN outright, against port scans; we follow
-	 * the RFC) */
-	if (!(cb->flags & TCPF_SYN))
-		goto drop;
-	if (l->accept_len >= l->backlog + 1 || l->syn_len >= st->cfg.tcp_max_syn_backlog) {
-		/* Linux: a full accept queue or SYN queue drops the SYN; the peer retries */
-		if (l->accept_len >= l->backlog + 1)
-			TCPX_INC(st, ListenOverflows);
-		TCPX_INC(st, ListenDrops);
-		goto drop;
-	}
-	c = tcp_sock_new(st);
-	if (!c) {
-		TCPX_INC(st, ListenDrops);
-		goto drop;
-	}
+	if (!c)
+		return NULL;
 	c->laddr = ipv4_daddr(ih);
 	c->lport = tcp_dport(th);
 	c->raddr = ipv4_saddr(ih);
@@ -116,16 +96,16 @@ static void tcp_rcv_listen(struct tcp_sock *l, struct sk_buff *skb)
 	c->keepcnt = l->keepcnt;
 	c->reuseaddr = l->reuseaddr;
 	tcp_bind_hash(c); /* the child holds the port too (Linux's __inet_inherit_port) */
-	c->irs = cb->seq;
-	c->rcv_nxt = cb->seq + 1;
+	c->irs = irs;
+	c->rcv_nxt = irs + 1;
 	c->rcv_adv = c->rcv_nxt;
 	c->rcv_wscale = tcp_choose_wscale(c->rcvbuf);
-	tcp_syn_options(c, cb->opts, tcp_route_mss(st, c->raddr));
-	c->iss = tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport);
+	tcp_syn_options(c, o, tcp_route_mss(st, c->raddr));
+	c->iss = iss;
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->recover = c->iss; /* RFC 6582 §3.2 step 1 */
-	c->snd_wnd = cb->window; /* a SYN's window is never scaled */
-	c->snd_wl1 = cb->seq;
+	c->snd_wnd = TCP_SKB_CB(skb)->window; /* a SYN's window is never scaled */
+	c->snd_wl1 = irs;
 	c->max_snd_wnd = c->snd_wnd;
 	c->last_rx_ns = st->now;
 	c->cc->init(c);
@@ -133,6 +113,62 @@ static void tcp_rcv_listen(struct tcp_sock *l, struct sk_buff *skb)
 	tcp_hash(c);
 	tcp_child_add(l, c);
 	TCP_INC(st, PassiveOpens);
+	return c;
+}
+
+static void tcp_rcv_state_process(struct tcp_sock *tp, struct sk_buff *skb);
+
+/* §3.10.7.2 LISTEN. Consumes skb. */
+static void tcp_rcv_listen(struct tcp_sock *l, struct sk_buff *skb)
+{
+	struct us_stack *st = l->st;
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	const uint8_t *ih = skb_network_header(skb), *th = skb_transport_header(skb);
+	struct tcp_sock *c;
+	bool reset;
+
+	if (cb->flags & TCPF_RST)
+		goto drop; /* "An incoming RST segment could not be valid ... ignore it" */
+	if (cb->flags & TCPF_ACK) {
+		/* RFC 4987 §3.6: the third segment of a handshake whose SYN-ACK carried a SYN cookie
+		 * makes the child, which takes it as SYN-RECEIVED takes the ACK of its SYN-ACK */
+		c = tcp_syncookie_check(l, skb, &reset);
+		if (c) {
+			tcp_rcv_state_process(c, skb);
+			return;
+		}
+		if (reset)
+			tcp_send_reset(st, skb); /* "<SEQ=SEG.ACK><CTL=RST>" */
+		goto drop;
+	}
+	/* §3.10.7.2 third: a SYN is answered; "any other control or text" comes with it is to be
+	 * processed in SYN-RECEIVED, where without an ACK it is dropped: so a SYN+FIN gets a SYN-ACK and
+	 * its FIN is forgotten (Linux and FreeBSD drop SYN+FIN outright, against port scans; we follow
+	 * the RFC) */
+	if (!(cb->flags & TCPF_SYN))
+		goto drop;
+	if (l->accept_len >= l->backlog + 1) {
+		/* Linux: a full accept queue drops the SYN, cookies or not; the peer retries */
+		TCPX_INC(st, ListenOverflows);
+		TCPX_INC(st, ListenDrops);
+		goto drop;
+	}
+	if (tcp_syncookie_wanted(l)) {
+		/* RFC 4987 §3.6: no room in the SYN queue (or cookies always): answer, keep nothing */
+		tcp_syncookie_send(l, skb);
+		goto drop;
+	}
+	if (l->syn_len >= st->cfg.tcp_max_syn_backlog) {
+		/* Linux without cookies: a full SYN queue drops the SYN; the peer retries */
+		TCPX_INC(st, ListenDrops);
+		goto drop;
+	}
+	c = tcp_child_new(l, skb, cb->seq, cb->opts,
+			  tcp_isn(st, ipv4_daddr(ih), tcp_dport(th), ipv4_saddr(ih), tcp_sport(th)));
+	if (!c) {
+		TCPX_INC(st, ListenDrops);
+		goto drop;
+	}
 	tcp_send_syn(c); /* SYN,ACK: the state adds the ACK */
 drop:
 	tcp_drop(skb);
@@ -376,9 +412,10 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 			tcp_timer_set(tp, TCP_T_KEEPALIVE, st->now + tp->keepidle_ns);
 	}
 	/* "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK, drop the
-	 * segment"; RFC 5961 §5.2 also refuses one older than the largest window allows */
-	if (seq_gt(ack, tp->snd_max) || seq_lt(ack, tp->snd_una - tp->max_snd_wnd - 1)) {
-		tp->flags |= TF_ACK_NOW;
+	 * segment"; RFC 5961 §5.2 also refuses one before SND.UNA - MAX.SND.WND: a challenge ACK,
+	 * within the §7 limit */
+	if (seq_gt(ack, tp->snd_max) || seq_lt(ack, tp->snd_una - tp->max_snd_wnd)) {
+		tcp_challenge_ack(tp);
 		return false;
 	}
 	if (o && o->nsack)
@@ -758,8 +795,7 @@ static void tcp_rcv_state_process(struct tcp_sock *tp, struct sk_buff *skb)
 	/* second: the RST bit (RFC 9293 §3.10.7.4, with RFC 5961 §3.2) */
 	if (cb->flags & TCPF_RST) {
 		if (cb->seq != tp->rcv_nxt) {
-			TCPX_INC(st, TCPChallengeACK);
-			tp->flags |= TF_ACK_NOW;
+			tcp_challenge_ack(tp);
 			goto drop_ack;
 		}
 		switch (tp->state) {
@@ -794,8 +830,7 @@ static void tcp_rcv_state_process(struct tcp_sock *tp, struct sk_buff *skb)
 			skb_free(skb);
 			return;
 		}
-		TCPX_INC(st, TCPChallengeACK);
-		tp->flags |= TF_ACK_NOW;
+		tcp_challenge_ack(tp);
 		goto drop_ack;
 	}
 	/* fifth: the ACK field */

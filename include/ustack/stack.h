@@ -75,7 +75,18 @@ struct us_stack_config {
 	bool tcp_no_sack;		 /* ... SACK-permitted (tcp_sack = 0) [false] */
 	bool tcp_tw_reuse;		 /* a connect may take over a TIME-WAIT 4-tuple when timestamps
 					  * protect it (Linux's net.ipv4.tcp_tw_reuse = 1) [false] */
+	uint32_t tcp_syncookies;	 /* SYN cookies (RFC 4987 §3.6), as Linux's
+					  * net.ipv4.tcp_syncookies: 1 when a listener's SYN queue
+					  * is full, 2 for every SYN, US_TCP_SYNCOOKIES_OFF never
+					  * (Linux's 0, which here means the default) [1] */
+	uint32_t tcp_challenge_ack_limit; /* RFC 5961 §7: challenge ACKs per second, all
+					  * connections together (Linux's
+					  * net.ipv4.tcp_challenge_ack_limit);
+					  * US_TCP_CHALLENGE_ACK_UNLIMITED: no limit [1000] */
 };
+
+#define US_TCP_SYNCOOKIES_OFF 0xffffffffu	   /* tcp_syncookies: never send one */
+#define US_TCP_CHALLENGE_ACK_UNLIMITED 0xffffffffu /* tcp_challenge_ack_limit: no limit */
 
 /* A new stack; cfg may be NULL. NULL with errno on failure. */
 struct us_stack *us_stack_create(const struct us_stack_config *cfg);

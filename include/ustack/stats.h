@@ -97,6 +97,9 @@ extern "C" {
 	X(InCsumErrors)
 
 #define US_TCPEXT_MIB(X)                                                                         \
+	X(SyncookiesSent)  /* SYN-ACKs carrying a SYN cookie (RFC 4987 §3.6) */                  \
+	X(SyncookiesRecv)  /* ACKs whose cookie was valid */                                     \
+	X(SyncookiesFailed) /* ACKs to a listener checked for a cookie and refused */            \
 	X(ListenOverflows)                                                                       \
 	X(ListenDrops)                                                                           \
 	X(TCPTimeouts)                                                                           \
@@ -110,6 +113,7 @@ extern "C" {
 	X(TCPOFODrop)                                                                            \
 	X(TCPOFOMerge)                                                                           \
 	X(TCPChallengeACK)                                                                       \
+	X(TCPACKSkippedChallenge) /* challenge ACKs not sent: over the RFC 5961 §7 limit */      \
 	X(PAWSEstab)                                                                             \
 	X(TCPAbortOnData)                                                                        \
 	X(TCPAbortOnClose)                                                                       \
