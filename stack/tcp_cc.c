@@ -41,9 +41,12 @@ static void newreno_on_ack(struct tcp_sock *tp, uint32_t acked)
 
 static uint32_t newreno_ssthresh(struct tcp_sock *tp)
 {
-	/* RFC 5681 eq. 4: max(FlightSize / 2, 2 * SMSS) */
+	/* RFC 5681 eq. 4: max(FlightSize / 2, 2 * SMSS); §3.1: a segment the timer already resent
+	 * holds ssthresh (else it falls to 2 SMSS as the collapsed flight is halved again) */
 	uint32_t half = tcp_flight(tp) / 2;
 
+	if (tp->retries > 1)
+		return tp->ssthresh;
 	return half > 2u * tp->mss ? half : 2u * tp->mss;
 }
 

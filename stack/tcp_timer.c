@@ -120,6 +120,9 @@ static bool tcp_retransmit_timer(struct tcp_sock *tp)
 	if (tp->state >= TCP_ESTABLISHED) {
 		tcp_cc_timeout(tp);
 		tcp_sack_reset(tp); /* RFC 2018 §8: the receiver may have reneged */
+		/* RFC 6582 §4: what was sent before the timeout does not start a fast retransmit; the
+		 * duplicates that going back to SND.UNA provokes are not a new loss */
+		tp->recover = tp->snd_max;
 	}
 	tcp_retransmit_head(tp);
 	return false;

@@ -226,7 +226,7 @@ END_TEST
 
 /* One 50 MB transfer b -> a at a random loss rate, with or without SACK; its virtual time and the
  * sender's retransmissions. */
-static void lossy_transfer(double loss, bool sack, uint64_t *ns, int64_t *retrans)
+static void lossy_transfer(double loss, bool sack, uint64_t *ns, int64_t *retrans, int64_t *rtos)
 {
 	struct netdev_fault_config fc = { .seed = 5, .drop = loss };
 	struct us_stack_config cfg = { .tcp_no_sack = !sack, .tcp_rmem = 1u << 20, .tcp_wmem = 1u << 20 };
@@ -249,6 +249,7 @@ static void lossy_transfer(double loss, bool sack, uint64_t *ns, int64_t *retran
 	ck_assert_ptr_nonnull(c.server);
 	*ns = transfer(&t, c.client, c.server, 50u << 20, 9, 3600 * US_NSEC_PER_SEC);
 	*retrans = us_stats_get(t.b, "Tcp", "RetransSegs");
+	*rtos = us_stats_get(t.b, "TcpExt", "TCPTimeouts");
 	if (sack)
 		ck_assert_int_gt(us_stats_get(t.b, "TcpExt", "TCPSackRecovery"), 0);
 	else
@@ -269,14 +270,14 @@ START_TEST(test_tcp_sack_beats_newreno)
 
 	for (int i = 0; i < 2; i++) {
 		uint64_t t_sack, t_reno;
-		int64_t r_sack, r_reno;
+		int64_t r_sack, r_reno, o_sack, o_reno;
 
-		lossy_transfer(rates[i], true, &t_sack, &r_sack);
-		lossy_transfer(rates[i], false, &t_reno, &r_reno);
-		printf("50 MB at %.0f%% loss: SACK %.1f s, %lld retransmissions; NewReno %.1f s, %lld "
-		       "retransmissions\n",
-		       rates[i] * 100, (double)t_sack / 1e9, (long long)r_sack, (double)t_reno / 1e9,
-		       (long long)r_reno);
+		lossy_transfer(rates[i], true, &t_sack, &r_sack, &o_sack);
+		lossy_transfer(rates[i], false, &t_reno, &r_reno, &o_reno);
+		printf("50 MB at %.0f%% loss: SACK %.1f s, %lld retransmissions, %lld timeouts; NewReno "
+		       "%.1f s, %lld retransmissions, %lld timeouts\n",
+		       rates[i] * 100, (double)t_sack / 1e9, (long long)r_sack, (long long)o_sack,
+		       (double)t_reno / 1e9, (long long)r_reno, (long long)o_reno);
 		ck_assert_uint_lt(t_sack, t_reno);
 		ck_assert_int_lt(r_sack, r_reno);
 	}

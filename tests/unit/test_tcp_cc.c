@@ -426,7 +426,7 @@ START_TEST(test_newreno_unchanged)
 	tp->snd_nxt = tp->snd_max = tp->snd_una + MSS;
 	tcp_cc_enter_recovery(tp);
 	ck_assert_uint_eq(tp->ssthresh, 2 * MSS);
-	/* timeouts: the flight's half each time, the window one segment */
+	/* a timeout: the flight's half, the window one segment */
 	tp->snd_nxt = tp->snd_max = tp->snd_una + 30 * MSS;
 	tp->cwnd_cnt = 123;
 	tp->dupacks = 2;
@@ -437,10 +437,13 @@ START_TEST(test_newreno_unchanged)
 	ck_assert_uint_eq(tp->cwnd_cnt, 0);
 	ck_assert_uint_eq(tp->dupacks, 0);
 	ck_assert(!(tp->flags & TF_IN_RECOVERY));
+	/* RFC 5681 §3.1: a second expiry for a segment the timer already resent holds ssthresh (else
+	 * the collapsed flight would halve it to 2 SMSS) */
 	tp->snd_nxt = tp->snd_una + MSS;
 	tp->retries = 2;
 	tcp_cc_timeout(tp);
-	ck_assert_uint_eq(tp->ssthresh, 2 * MSS);
+	ck_assert_uint_eq(tp->ssthresh, 15 * MSS);
+	ck_assert_uint_eq(tp->cwnd, MSS);
 	cc_down();
 }
 END_TEST
