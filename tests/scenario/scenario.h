@@ -17,6 +17,16 @@ struct two {
 
 /* cfg may be NULL (defaults); it is used for both stacks, with their own seeds. */
 void two_up(struct two *t, const struct netdev_fault_config *fault, const struct us_stack_config *cfg);
+/* The same with more say: a's and b's configs apart (cfg_b NULL: as cfg_a), ring slots per device
+ * ring (0: 1024), and wrap(dev, arg) putting wrappers (fault, test devices) around a's pair end
+ * before it is attached; returns nothing, a's device is us_stack_netdev(t->a, 1). */
+struct two_opts {
+	const struct us_stack_config *cfg_a, *cfg_b;
+	uint32_t ring;
+	struct netdev *(*wrap)(struct netdev *dev, void *arg);
+	void *arg;
+};
+void two_up_opts(struct two *t, const struct two_opts *o);
 /* Destroy both; fails the test if either leaked skbs. */
 void two_down(struct two *t);
 /* Poll both stacks, jumping the clock from deadline to deadline, for for_ns of virtual time. */

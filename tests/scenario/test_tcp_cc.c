@@ -92,38 +92,25 @@ static const struct netdev_ops dropper_ops = {
 
 /* ---- the link ---- */
 
-/* As two_up, with a's device: pair end -> fault wrapper (the link, both ways) -> dropper. */
-static struct dropper *link_up(struct two *t, const char *cc)
+/* a's device: pair end -> fault wrapper (the link, both ways) -> dropper. */
+static struct netdev *link_wrap(struct netdev *dev, void *arg)
 {
-	struct us_stack_config ca = { .tcp_rmem = BUF_BYTES, .tcp_wmem = BUF_BYTES, .tcp_congestion = cc };
-	struct us_stack_config cb = ca;
-	struct netdev_pair_config pc = { .wire_capacity = 1u << 16 };
 	struct netdev_fault_config fc = { .seed = 1, .latency_ns = ONE_WAY_NS, .rate_bps = RATE_BPS,
 					  .queue_frames = 1000 };
-	struct netdev *da, *db;
 
-	ca.seed = 1;
-	cb.seed = 2;
-	us_clock_init_virtual(&t->clock, 5000 * SEC);
-	ca.clock = cb.clock = &t->clock;
-	t->a = us_stack_create(&ca);
-	t->b = us_stack_create(&cb);
-	ck_assert_ptr_nonnull(t->a);
-	ck_assert_ptr_nonnull(t->b);
-	pc.a = (struct netdev_config){ .pool = us_stack_pool(t->a), .clock = &t->clock, .name = "a0",
-				       .mac = { 2, 0, 0, 0, 0, 0xa }, .rx_ring_size = 4096, .tx_ring_size = 4096 };
-	pc.b = (struct netdev_config){ .pool = us_stack_pool(t->b), .clock = &t->clock, .name = "b0",
-				       .mac = { 2, 0, 0, 0, 0, 0xb }, .rx_ring_size = 4096, .tx_ring_size = 4096 };
-	ck_assert_int_eq(netdev_pair_create(&pc, &da, &db), 0);
-	da = netdev_fault_wrap(da, &fc);
-	ck_assert_ptr_nonnull(da);
-	da = netdev_wrap(&dropper_ops, da, sizeof(struct dropper));
-	ck_assert_ptr_nonnull(da);
-	ck_assert_int_eq(us_stack_add_netdev(t->a, da), 1);
-	ck_assert_int_eq(us_stack_add_netdev(t->b, db), 1);
-	ck_assert_int_eq(us_addr_add(t->a, 1, A_IP, 24), 0);
-	ck_assert_int_eq(us_addr_add(t->b, 1, B_IP, 24), 0);
-	return da->priv;
+	(void)arg;
+	dev = netdev_fault_wrap(dev, &fc);
+	return dev ? netdev_wrap(&dropper_ops, dev, sizeof(struct dropper)) : NULL;
+}
+
+/* As two_up, with big buffers, the congestion control cc and a's device through link_wrap. */
+static struct dropper *link_up(struct two *t, const char *cc)
+{
+	struct us_stack_config cfg = { .tcp_rmem = BUF_BYTES, .tcp_wmem = BUF_BYTES, .tcp_congestion = cc };
+	struct two_opts o = { .cfg_a = &cfg, .ring = 4096, .wrap = link_wrap };
+
+	two_up_opts(t, &o);
+	return us_stack_netdev(t->a, 1)->priv;
 }
 
 /* ---- the transfer ---- */

@@ -85,46 +85,32 @@ static const struct netdev_ops gate_ops = {
 	.close = gate_close,
 };
 
-/* Two stacks as two_up makes them, a's device being the pair end under a gate under a fault
- * wrapper with link; returns the gate. */
+/* a's device: the pair end under a gate, under a fault wrapper when arg names one. */
+static struct netdev *trace_wrap(struct netdev *dev, void *arg)
+{
+	dev = netdev_wrap(&gate_ops, dev, sizeof(struct gate));
+	if (dev && arg)
+		dev = netdev_fault_wrap(dev, arg);
+	return dev;
+}
+
+/* Two stacks as two_up makes them (only a traces stack-wide), a's device through trace_wrap;
+ * returns the gate. */
 static struct gate *trace_up(struct two *t, const struct netdev_fault_config *fc,
 			     const struct us_stack_config *cfg)
 {
 	struct us_stack_config ca = { 0 }, cb;
-	struct netdev_pair_config pc = { .wire_capacity = 1u << 16 };
-	struct netdev *da, *db;
+	struct two_opts o = { .cfg_a = &ca, .cfg_b = &cb, .wrap = trace_wrap,
+			      .arg = (void *)(uintptr_t)fc };
+	struct netdev *dev;
 
 	if (cfg)
 		ca = *cfg;
 	cb = ca;
 	cb.tcp_trace_path = NULL;
-	ca.seed = 1;
-	cb.seed = 2;
-	us_clock_init_virtual(&t->clock, 5000 * US_NSEC_PER_SEC);
-	ca.clock = cb.clock = &t->clock;
-	t->a = us_stack_create(&ca);
-	t->b = us_stack_create(&cb);
-	ck_assert_ptr_nonnull(t->a);
-	ck_assert_ptr_nonnull(t->b);
-	pc.a = (struct netdev_config){ .pool = us_stack_pool(t->a), .clock = &t->clock, .name = "a0",
-				       .mac = { 2, 0, 0, 0, 0, 0xa }, .rx_ring_size = 1024, .tx_ring_size = 1024 };
-	pc.b = (struct netdev_config){ .pool = us_stack_pool(t->b), .clock = &t->clock, .name = "b0",
-				       .mac = { 2, 0, 0, 0, 0, 0xb }, .rx_ring_size = 1024, .tx_ring_size = 1024 };
-	ck_assert_int_eq(netdev_pair_create(&pc, &da, &db), 0);
-	da = netdev_wrap(&gate_ops, da, sizeof(struct gate));
-	ck_assert_ptr_nonnull(da);
-	{
-		struct gate *g = da->priv;
-		if (fc) {
-			da = netdev_fault_wrap(da, fc);
-			ck_assert_ptr_nonnull(da);
-		}
-		ck_assert_int_eq(us_stack_add_netdev(t->a, da), 1);
-		ck_assert_int_eq(us_stack_add_netdev(t->b, db), 1);
-		ck_assert_int_eq(us_addr_add(t->a, 1, A_IP, 24), 0);
-		ck_assert_int_eq(us_addr_add(t->b, 1, B_IP, 24), 0);
-		return g;
-	}
+	two_up_opts(t, &o);
+	dev = us_stack_netdev(t->a, 1);
+	return (fc ? dev->lower : dev)->priv;
 }
 
 static struct sockaddr_in sin_of(uint32_t addr, uint16_t port)
