@@ -14,6 +14,7 @@
 
 #include "core.h"
 #include "stack_helper.h"
+#include "tcp_seg.h"
 #include "tcp.h"
 #include "ustack/proto.h"
 #include "wire/bytes.h"
@@ -24,209 +25,6 @@
 #define LPORT 80	  /* the stack's listening port */
 #define RPORT 40000	  /* the peer's port */
 #define PEER_ISN 1000000u /* the peer's initial sequence number */
-
-/* ---- segments the peer sends ---- */
-
-struct topts {
-	uint16_t mss; /* 0: no MSS option */
-	bool sackp;
-	bool ts;
-	uint32_t tsval, tsecr;
-	bool wsok;
-	uint8_t ws;
-	uint8_t nsack;	      /* SACK blocks (RFC 2018 §3), after the others */
-	uint32_t sack[4][2];
-};
-
-struct seg {
-	uint16_t sport, dport;
-	uint32_t seq, ack;
-	uint8_t flags;
-	uint16_t win;
-	struct topts o;
-	const uint8_t *data;
-	uint32_t len;
-};
-
-/* Options in the order Linux uses; padded with EOL to a multiple of 4 (RFC 9293 §3.1). */
-static uint32_t put_opts(uint8_t *p, const struct topts *o)
-{
-	uint32_t n = 0;
-
-	if (o->mss) {
-		p[n++] = 2;
-		p[n++] = 4;
-		put_be16(p + n, o->mss);
-		n += 2;
-	}
-	if (o->sackp) {
-		p[n++] = 4;
-		p[n++] = 2;
-	}
-	if (o->ts) {
-		if (!o->sackp) {
-			p[n++] = 1;
-			p[n++] = 1;
-		}
-		p[n++] = 8;
-		p[n++] = 10;
-		put_be32(p + n, o->tsval);
-		put_be32(p + n + 4, o->tsecr);
-		n += 8;
-	}
-	if (o->wsok) {
-		p[n++] = 1;
-		p[n++] = 3;
-		p[n++] = 3;
-		p[n++] = o->ws;
-	}
-	if (o->nsack) {
-		p[n++] = 1;
-		p[n++] = 1;
-		p[n++] = 5;
-		p[n++] = (uint8_t)(2 + 8 * o->nsack);
-		for (int k = 0; k < o->nsack; k++) {
-			put_be32(p + n, o->sack[k][0]);
-			put_be32(p + n + 4, o->sack[k][1]);
-			n += 8;
-		}
-	}
-	while (n & 3)
-		p[n++] = 0;
-	return n;
-}
-
-/* Ethernet + IPv4 + TCP from the peer to the stack. */
-static uint32_t build(uint8_t *buf, const struct seg *s)
-{
-	uint8_t tcp[1600], pseudo[12 + 1600];
-	uint32_t olen = put_opts(tcp + 20, &s->o), hlen = 20 + olen, tlen = hlen + s->len;
-
-	ck_assert_uint_le(tlen, sizeof(tcp));
-	put_be16(tcp, s->sport);
-	put_be16(tcp + 2, s->dport);
-	put_be32(tcp + 4, s->seq);
-	put_be32(tcp + 8, s->ack);
-	tcp[12] = (uint8_t)((hlen / 4) << 4);
-	tcp[13] = s->flags;
-	put_be16(tcp + 14, s->win);
-	put_be16(tcp + 16, 0);
-	put_be16(tcp + 18, 0);
-	if (s->len)
-		memcpy(tcp + hlen, s->data, s->len);
-	/* RFC 9293 §3.1: the checksum also covers a pseudo-header of source and destination
-	 * address, a zero byte, the protocol (6) and the TCP length */
-	put_be32(pseudo, PEER_IP);
-	put_be32(pseudo + 4, ST_IP);
-	pseudo[8] = 0;
-	pseudo[9] = 6;
-	put_be16(pseudo + 10, (uint16_t)tlen);
-	memcpy(pseudo + 12, tcp, tlen);
-	put_be16(tcp + 16, th_csum(pseudo, 12 + tlen));
-	return th_ipv4(buf, PEER_IP, ST_IP, 6, 0x1111, 0x4000, 64, tcp, tlen);
-}
-
-/* ---- what the stack sends ---- */
-
-struct pkt {
-	uint16_t sport, dport;
-	uint32_t seq, ack;
-	uint8_t flags;
-	uint16_t win;
-	bool mss_ok, sackp, ts, wsok;
-	uint16_t mss;
-	uint32_t tsval, tsecr;
-	uint8_t ws;
-	uint8_t nsack;
-	uint32_t sack[4][2];
-	uint8_t data[1600];
-	uint32_t len;
-};
-
-/* The next frame the stack sent, parsed and checked (addresses, checksums); false when none. */
-static bool parse_next(struct th *h, struct pkt *p)
-{
-	uint8_t f[2048], pseudo[12 + 1600];
-	const uint8_t *ip = f + 14, *tcp = f + 34;
-	uint32_t tot, tlen, hlen;
-	int n = th_recv(h, f, sizeof(f));
-
-	if (n < 0)
-		return false;
-	memset(p, 0, sizeof(*p));
-	ck_assert_int_ge(n, 14 + 20 + 20);
-	ck_assert(memcmp(f, PEER_MAC, 6) == 0 && memcmp(f + 6, ST_MAC, 6) == 0);
-	ck_assert_uint_eq(get_be16(f + 12), 0x0800);
-	ck_assert_uint_eq(ip[0], 0x45);
-	ck_assert_uint_eq(th_csum(ip, 20), 0);
-	ck_assert_uint_eq(ip[9], 6);
-	ck_assert_uint_eq(get_be32(ip + 12), ST_IP);
-	ck_assert_uint_eq(get_be32(ip + 16), PEER_IP);
-	tot = get_be16(ip + 2);
-	ck_assert_uint_le(14 + tot, (uint32_t)n);
-	tlen = tot - 20;
-	hlen = (uint32_t)(tcp[12] >> 4) * 4;
-	ck_assert_uint_ge(hlen, 20);
-	ck_assert_uint_le(hlen, tlen);
-	ck_assert_uint_le(tlen, sizeof(pseudo) - 12);
-	/* RFC 9293 §3.1: the checksum over the pseudo-header and segment comes out as zero */
-	put_be32(pseudo, ST_IP);
-	put_be32(pseudo + 4, PEER_IP);
-	pseudo[8] = 0;
-	pseudo[9] = 6;
-	put_be16(pseudo + 10, (uint16_t)tlen);
-	memcpy(pseudo + 12, tcp, tlen);
-	ck_assert_msg(th_csum(pseudo, 12 + tlen) == 0, "bad TCP checksum");
-	p->sport = get_be16(tcp);
-	p->dport = get_be16(tcp + 2);
-	p->seq = get_be32(tcp + 4);
-	p->ack = get_be32(tcp + 8);
-	p->flags = tcp[13];
-	p->win = get_be16(tcp + 14);
-	for (uint32_t i = 20; i < hlen;) {
-		uint8_t kind = tcp[i], olen;
-
-		if (kind == 0)
-			break;
-		if (kind == 1) {
-			i++;
-			continue;
-		}
-		ck_assert_uint_lt(i + 1, hlen);
-		olen = tcp[i + 1];
-		ck_assert_uint_ge(olen, 2);
-		ck_assert_uint_le(i + olen, hlen);
-		if (kind == 2) {
-			ck_assert_uint_eq(olen, 4);
-			p->mss_ok = true;
-			p->mss = get_be16(tcp + i + 2);
-		} else if (kind == 3) {
-			ck_assert_uint_eq(olen, 3);
-			p->wsok = true;
-			p->ws = tcp[i + 2];
-		} else if (kind == 4) {
-			ck_assert_uint_eq(olen, 2);
-			p->sackp = true;
-		} else if (kind == 5) {
-			ck_assert_uint_eq((olen - 2) % 8, 0);
-			p->nsack = (uint8_t)((olen - 2) / 8);
-			ck_assert_uint_le(p->nsack, 4);
-			for (int k = 0; k < p->nsack; k++) {
-				p->sack[k][0] = get_be32(tcp + i + 2 + 8 * k);
-				p->sack[k][1] = get_be32(tcp + i + 6 + 8 * k);
-			}
-		} else if (kind == 8) {
-			ck_assert_uint_eq(olen, 10);
-			p->ts = true;
-			p->tsval = get_be32(tcp + i + 2);
-			p->tsecr = get_be32(tcp + i + 6);
-		}
-		i += olen;
-	}
-	p->len = tlen - hlen;
-	memcpy(p->data, tcp + hlen, p->len);
-	return true;
-}
 
 /* ---- the fixture: one stack, the peer's view of one connection ---- */
 
@@ -265,23 +63,23 @@ static void tt_end(struct tt *t)
 	th_teardown(&t->h);
 }
 
-static void peer_seg(struct tt *t, const struct seg *s)
+static void peer_seg(struct tt *t, const struct tcp_seg *s)
 {
 	uint8_t f[2048];
-	struct seg c = *s;
+	struct tcp_seg c = *s;
 
 	if (!c.sport)
 		c.sport = RPORT;
 	if (!c.dport)
 		c.dport = t->lport;
-	th_send(&t->h, f, build(f, &c));
+	th_send(&t->h, f, tcp_seg_frame(f, &c));
 }
 
 /* A segment without options in the connection, window t->win. */
 static void peer_send(struct tt *t, uint8_t flags, uint32_t seq, uint32_t ack, const uint8_t *data,
 		      uint32_t len)
 {
-	struct seg s = { .seq = seq, .ack = ack, .flags = flags, .win = t->win, .data = data, .len = len };
+	struct tcp_seg s = { .seq = seq, .ack = ack, .flags = flags, .win = t->win, .data = data, .len = len };
 
 	peer_seg(t, &s);
 }
@@ -295,11 +93,11 @@ static int conn_state(struct tt *t)
 }
 
 static void expect_at(struct tt *t, uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len,
-		      struct pkt *out, int line)
+		      struct tcp_pkt *out, int line)
 {
-	struct pkt p;
+	struct tcp_pkt p;
 
-	ck_assert_msg(parse_next(&t->h, &p), "line %d: no segment sent", line);
+	ck_assert_msg(tcp_pkt_next(&t->h, &p), "line %d: no segment sent", line);
 	ck_assert_msg(p.sport == t->lport && p.dport == RPORT, "line %d: ports %u > %u", line, p.sport,
 		      p.dport);
 	/* PSH is the sender's choice (RFC 9293 §3.9.1.2); everything else must match */
@@ -313,9 +111,9 @@ static void expect_at(struct tt *t, uint8_t flags, uint32_t seq, uint32_t ack, u
 
 static void expect_none_at(struct tt *t, int line)
 {
-	struct pkt p;
+	struct tcp_pkt p;
 
-	if (parse_next(&t->h, &p))
+	if (tcp_pkt_next(&t->h, &p))
 		ck_abort_msg("line %d: unexpected segment flags %#x seq %u ack %u len %u", line, p.flags,
 			     p.seq, p.ack, p.len);
 }
@@ -327,16 +125,16 @@ static void expect_none_at(struct tt *t, int line)
 #define EXPECT_ACK(t) EXPECT(t, TCPF_ACK, (t)->snd, (t)->rcv, 0)
 
 /* The peer's SYN with options o reaches a listener on LPORT; the SYN-ACK is read into synack. */
-static void tt_syn(struct tt *t, const struct topts *o, struct pkt *synack)
+static void tt_syn(struct tt *t, const struct tcp_topts *o, struct tcp_pkt *synack)
 {
-	struct seg s = { .seq = PEER_ISN, .flags = TCPF_SYN, .win = t->win, .o = *o };
+	struct tcp_seg s = { .seq = PEER_ISN, .flags = TCPF_SYN, .win = t->win, .o = *o };
 
 	t->l = us_tcp_open(t->h.st);
 	ck_assert_ptr_nonnull(t->l);
 	ck_assert_int_eq(us_tcp_bind(t->l, 0, LPORT), 0);
 	ck_assert_int_eq(us_tcp_listen(t->l, 4), 0);
 	peer_seg(t, &s);
-	ck_assert(parse_next(&t->h, synack));
+	ck_assert(tcp_pkt_next(&t->h, synack));
 	t->iss = synack->seq;
 	t->snd = t->iss + 1;
 	t->rcv = PEER_ISN + 1;
@@ -344,9 +142,9 @@ static void tt_syn(struct tt *t, const struct topts *o, struct pkt *synack)
 }
 
 /* The third segment of the handshake, then accept: ESTABLISHED. */
-static void tt_accept(struct tt *t, const struct topts *o)
+static void tt_accept(struct tt *t, const struct tcp_topts *o)
 {
-	struct seg s = { .seq = t->rcv, .ack = t->snd, .flags = TCPF_ACK, .win = t->win };
+	struct tcp_seg s = { .seq = t->rcv, .ack = t->snd, .flags = TCPF_ACK, .win = t->win };
 	int err = 1;
 
 	if (o)
@@ -364,8 +162,8 @@ static void tt_accept(struct tt *t, const struct topts *o)
  * peer's ACK comes rtt after the SYN-ACK: the stack's first RTT sample (RFC 6298 §2.2). */
 static void tt_established_after(struct tt *t, uint64_t rtt)
 {
-	struct topts o = { .mss = 1460 };
-	struct pkt sa;
+	struct tcp_topts o = { .mss = 1460 };
+	struct tcp_pkt sa;
 
 	tt_syn(t, &o, &sa);
 	if (rtt)
@@ -393,10 +191,10 @@ static void stack_send(struct tt *t, uint32_t off, uint32_t n)
  * makes the connection ESTABLISHED and accept() returns it. */
 START_TEST(test_passive_open)
 {
-	struct topts o = { .mss = 1460, .sackp = true, .ts = true, .tsval = 12345, .wsok = true, .ws = 7 };
-	struct topts ack = { .ts = true, .tsval = 12346 };
+	struct tcp_topts o = { .mss = 1460, .sackp = true, .ts = true, .tsval = 12345, .wsok = true, .ws = 7 };
+	struct tcp_topts ack = { .ts = true, .tsval = 12346 };
 	struct us_tcp_info info;
-	struct pkt sa;
+	struct tcp_pkt sa;
 	int err;
 
 	tt_start(&T);
@@ -435,8 +233,8 @@ END_TEST
  * 536-byte segments. */
 START_TEST(test_passive_open_no_options)
 {
-	struct topts none = { 0 };
-	struct pkt sa;
+	struct tcp_topts none = { 0 };
+	struct tcp_pkt sa;
 
 	tt_start(&T);
 	tt_syn(&T, &none, &sa);
@@ -459,7 +257,7 @@ START_TEST(test_passive_open_no_options)
 END_TEST
 
 /* Active open to the peer: our SYN and its options; returns the SYN. */
-static void tt_connect(struct tt *t, struct pkt *syn)
+static void tt_connect(struct tt *t, struct tcp_pkt *syn)
 {
 	uint32_t a;
 
@@ -470,7 +268,7 @@ static void tt_connect(struct tt *t, struct pkt *syn)
 	ck_assert_int_eq(us_tcp_getsockname(t->c, &a, &t->lport), 0);
 	ck_assert_uint_eq(a, ST_IP);
 	/* the peer's port is RPORT; the stack's is ephemeral: swap the fixture's view */
-	ck_assert(parse_next(&t->h, syn));
+	ck_assert(tcp_pkt_next(&t->h, syn));
 	ck_assert_uint_eq(syn->dport, RPORT);
 	ck_assert_uint_eq(syn->sport, t->lport);
 	t->iss = syn->seq;
@@ -486,8 +284,8 @@ static void tt_connect(struct tt *t, struct pkt *syn)
  * TSecr and window scale; a SYN-ACK acknowledging it gets an ACK and the connection is ESTABLISHED. */
 START_TEST(test_active_open)
 {
-	struct pkt syn, ack;
-	struct seg sa = { .seq = PEER_ISN, .flags = TCPF_SYN | TCPF_ACK, .win = 65535,
+	struct tcp_pkt syn, ack;
+	struct tcp_seg sa = { .seq = PEER_ISN, .flags = TCPF_SYN | TCPF_ACK, .win = 65535,
 			  .o = { .mss = 1460, .sackp = true, .ts = true, .tsval = 777, .wsok = true, .ws = 7 } };
 
 	tt_start(&T);
@@ -522,7 +320,7 @@ END_TEST
  * One that does acknowledge it closes the connection: "connection refused". */
 START_TEST(test_synsent_rst)
 {
-	struct pkt syn;
+	struct tcp_pkt syn;
 
 	tt_start(&T);
 	tt_connect(&T, &syn);
@@ -549,7 +347,7 @@ END_TEST
  * <SEQ=SEG.ACK><CTL=RST> and the connection stays in SYN-SENT. */
 START_TEST(test_synsent_bad_ack)
 {
-	struct pkt syn;
+	struct tcp_pkt syn;
 
 	tt_start(&T);
 	tt_connect(&T, &syn);
@@ -570,7 +368,7 @@ END_TEST
  * connect fails with ETIMEDOUT. */
 START_TEST(test_syn_retransmit)
 {
-	struct pkt syn, again;
+	struct tcp_pkt syn, again;
 	uint64_t rto = 1 * SEC;
 
 	tt_start(&T);
@@ -980,9 +778,9 @@ END_TEST
  * SND.NXT, or Linux's empty segment at SND.UNA - 1; both make the peer answer with its window. */
 static void expect_probe_at(struct tt *t, int line)
 {
-	struct pkt p;
+	struct tcp_pkt p;
 
-	ck_assert_msg(parse_next(&t->h, &p), "line %d: no probe", line);
+	ck_assert_msg(tcp_pkt_next(&t->h, &p), "line %d: no probe", line);
 	ck_assert_msg((p.flags & ~TCPF_PSH) == TCPF_ACK && p.ack == t->rcv &&
 			      ((p.len == 1 && p.seq == t->snd && p.data[0] == pattern[0]) ||
 			       (p.len == 0 && p.seq == t->snd - 1)),
@@ -1029,8 +827,8 @@ END_TEST
  * rounding's slack. */
 START_TEST(test_scaled_window_edge)
 {
-	struct pkt syn, a;
-	struct seg sa = { .seq = PEER_ISN, .flags = TCPF_SYN | TCPF_ACK, .win = 65535,
+	struct tcp_pkt syn, a;
+	struct tcp_seg sa = { .seq = PEER_ISN, .flags = TCPF_SYN | TCPF_ACK, .win = 65535,
 			  .o = { .mss = 1460, .wsok = true, .ws = 7 } };
 	struct tcp_sock *tp;
 	uint32_t edge, last_edge = 0, sent = 0;
@@ -1072,8 +870,8 @@ END_TEST
 /* ESTABLISHED through a passive open where the peer offered MSS 1460 and SACK-permitted only. */
 static void tt_established_sack(struct tt *t)
 {
-	struct topts o = { .mss = 1460, .sackp = true };
-	struct pkt sa;
+	struct tcp_topts o = { .mss = 1460, .sackp = true };
+	struct tcp_pkt sa;
 
 	tt_syn(t, &o, &sa);
 	ck_assert(sa.sackp);
@@ -1085,7 +883,7 @@ static void tt_established_sack(struct tt *t)
  * block; a duplicate of old data is reported once as a D-SACK block below the ACK. */
 START_TEST(test_sack_receiver)
 {
-	struct pkt a;
+	struct tcp_pkt a;
 	uint32_t r;
 
 	tt_start(&T);
@@ -1128,8 +926,8 @@ END_TEST
  * once, on the first duplicate ACK, and only it (cwnd = ssthresh = half the flight, pipe full). */
 START_TEST(test_sack_sender_recovery)
 {
-	struct seg s = { .flags = TCPF_ACK, .win = 65535 };
-	struct pkt p;
+	struct tcp_seg s = { .flags = TCPF_ACK, .win = 65535 };
+	struct tcp_pkt p;
 	uint32_t una;
 
 	tt_start(&T);

@@ -14,6 +14,7 @@
 
 #include "core.h"
 #include "stack_helper.h"
+#include "tcp_seg.h"
 #include "tcp.h"
 #include "ustack/proto.h"
 #include "wire/bytes.h"
@@ -23,183 +24,37 @@
 #define RPORT 40000	  /* the peer's port */
 #define PEER_ISN 1000000u /* the peer's initial sequence number */
 
-/* ---- segments the peer sends ---- */
+/* ---- segments (tcp_seg.h) ---- */
 
-struct topts {
-	uint16_t mss; /* 0: no MSS option */
-	bool sackp, ts, wsok;
-	uint32_t tsval, tsecr;
-	uint8_t ws;
-};
-
-struct seg {
-	uint16_t sport; /* 0: RPORT */
-	uint32_t seq, ack;
-	uint8_t flags;
-	uint16_t win; /* 0: 65535 */
-	struct topts o;
-	const uint8_t *data;
-	uint32_t len;
-};
-
-/* Options as Linux lays them out, padded to a multiple of 4 (RFC 9293 §3.1). */
-static uint32_t put_opts(uint8_t *p, const struct topts *o)
+/* A segment from the peer to the stack's LPORT: sport 0 means RPORT, win 0 means 65535. */
+static void peer_seg(struct th *h, const struct tcp_seg *s)
 {
-	uint32_t n = 0;
+	struct tcp_seg c = *s;
+	uint8_t f[2048];
 
-	if (o->mss) {
-		p[n++] = 2;
-		p[n++] = 4;
-		put_be16(p + n, o->mss);
-		n += 2;
-	}
-	if (o->sackp) {
-		p[n++] = 4;
-		p[n++] = 2;
-	}
-	if (o->ts) {
-		if (!o->sackp) {
-			p[n++] = 1;
-			p[n++] = 1;
-		}
-		p[n++] = 8;
-		p[n++] = 10;
-		put_be32(p + n, o->tsval);
-		put_be32(p + n + 4, o->tsecr);
-		n += 8;
-	}
-	if (o->wsok) {
-		p[n++] = 1;
-		p[n++] = 3;
-		p[n++] = 3;
-		p[n++] = o->ws;
-	}
-	while (n & 3)
-		p[n++] = 0;
-	return n;
-}
-
-/* Ethernet + IPv4 + TCP from the peer to the stack's LPORT, with the RFC 9293 §3.1 checksum. */
-static void peer_seg(struct th *h, const struct seg *s)
-{
-	uint8_t tcp[1600], pseudo[12 + 1600], f[2048];
-	uint32_t olen = put_opts(tcp + 20, &s->o), hlen = 20 + olen, tlen = hlen + s->len;
-
-	ck_assert_uint_le(tlen, sizeof(tcp));
-	put_be16(tcp, s->sport ? s->sport : RPORT);
-	put_be16(tcp + 2, LPORT);
-	put_be32(tcp + 4, s->seq);
-	put_be32(tcp + 8, s->ack);
-	tcp[12] = (uint8_t)((hlen / 4) << 4);
-	tcp[13] = s->flags;
-	put_be16(tcp + 14, s->win ? s->win : 65535);
-	put_be32(tcp + 16, 0);
-	if (s->len)
-		memcpy(tcp + hlen, s->data, s->len);
-	put_be32(pseudo, PEER_IP);
-	put_be32(pseudo + 4, ST_IP);
-	pseudo[8] = 0;
-	pseudo[9] = 6;
-	put_be16(pseudo + 10, (uint16_t)tlen);
-	memcpy(pseudo + 12, tcp, tlen);
-	put_be16(tcp + 16, th_csum(pseudo, 12 + tlen));
-	th_send(h, f, th_ipv4(f, PEER_IP, ST_IP, 6, 0x1111, 0x4000, 64, tcp, tlen));
+	if (!c.sport)
+		c.sport = RPORT;
+	c.dport = LPORT;
+	if (!c.win)
+		c.win = 65535;
+	th_send(h, f, tcp_seg_frame(f, &c));
 }
 
 /* A segment without options from RPORT. */
 static void peer_send(struct th *h, uint8_t flags, uint32_t seq, uint32_t ack, const uint8_t *data,
 		      uint32_t len)
 {
-	struct seg s = { .seq = seq, .ack = ack, .flags = flags, .data = data, .len = len };
+	struct tcp_seg s = { .seq = seq, .ack = ack, .flags = flags, .data = data, .len = len };
 
 	peer_seg(h, &s);
 }
 
-/* ---- what the stack sends ---- */
-
-struct pkt {
-	uint16_t sport, dport;
-	uint32_t seq, ack;
-	uint8_t flags;
-	uint16_t win;
-	bool mss_ok, sackp, ts, wsok;
-	uint16_t mss;
-	uint32_t tsval, tsecr;
-	uint8_t ws;
-	uint32_t len;
-};
-
-/* The next frame the stack sent, parsed (TCP to the peer, checksum checked); false when none. */
-static bool parse_next(struct th *h, struct pkt *p)
-{
-	uint8_t f[2048], pseudo[12 + 1600];
-	const uint8_t *ip = f + 14, *tcp = f + 34;
-	uint32_t tlen, hlen;
-	int n = th_recv(h, f, sizeof(f));
-
-	if (n < 0)
-		return false;
-	memset(p, 0, sizeof(*p));
-	ck_assert_int_ge(n, 14 + 20 + 20);
-	ck_assert_uint_eq(get_be16(f + 12), 0x0800);
-	ck_assert_uint_eq(ip[9], 6);
-	ck_assert_uint_eq(get_be32(ip + 12), ST_IP);
-	ck_assert_uint_eq(get_be32(ip + 16), PEER_IP);
-	tlen = get_be16(ip + 2) - 20u;
-	hlen = (uint32_t)(tcp[12] >> 4) * 4;
-	ck_assert_uint_ge(hlen, 20);
-	ck_assert_uint_le(hlen, tlen);
-	ck_assert_uint_le(tlen, 1600);
-	put_be32(pseudo, ST_IP);
-	put_be32(pseudo + 4, PEER_IP);
-	pseudo[8] = 0;
-	pseudo[9] = 6;
-	put_be16(pseudo + 10, (uint16_t)tlen);
-	memcpy(pseudo + 12, tcp, tlen);
-	ck_assert_msg(th_csum(pseudo, 12 + tlen) == 0, "bad TCP checksum");
-	p->sport = get_be16(tcp);
-	p->dport = get_be16(tcp + 2);
-	p->seq = get_be32(tcp + 4);
-	p->ack = get_be32(tcp + 8);
-	p->flags = tcp[13];
-	p->win = get_be16(tcp + 14);
-	for (uint32_t i = 20; i < hlen;) {
-		uint8_t kind = tcp[i], olen;
-
-		if (kind == 0)
-			break;
-		if (kind == 1) {
-			i++;
-			continue;
-		}
-		olen = tcp[i + 1];
-		ck_assert_uint_ge(olen, 2);
-		ck_assert_uint_le(i + olen, hlen);
-		if (kind == 2) {
-			p->mss_ok = true;
-			p->mss = get_be16(tcp + i + 2);
-		} else if (kind == 3) {
-			p->wsok = true;
-			p->ws = tcp[i + 2];
-		} else if (kind == 4) {
-			p->sackp = true;
-		} else if (kind == 8) {
-			p->ts = true;
-			p->tsval = get_be32(tcp + i + 2);
-			p->tsecr = get_be32(tcp + i + 6);
-		}
-		i += olen;
-	}
-	p->len = tlen - hlen;
-	return true;
-}
-
 static void expect_at(struct th *h, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack,
-		      uint32_t len, struct pkt *out, int line)
+		      uint32_t len, struct tcp_pkt *out, int line)
 {
-	struct pkt p;
+	struct tcp_pkt p;
 
-	ck_assert_msg(parse_next(h, &p), "line %d: no segment sent", line);
+	ck_assert_msg(tcp_pkt_next(h, &p), "line %d: no segment sent", line);
 	ck_assert_msg(p.sport == LPORT && p.dport == dport, "line %d: ports %u > %u", line, p.sport,
 		      p.dport);
 	ck_assert_msg((p.flags & ~TCPF_PSH) == flags && p.seq == seq &&
@@ -212,9 +67,9 @@ static void expect_at(struct th *h, uint16_t dport, uint8_t flags, uint32_t seq,
 
 static void expect_none_at(struct th *h, int line)
 {
-	struct pkt p;
+	struct tcp_pkt p;
 
-	if (parse_next(h, &p))
+	if (tcp_pkt_next(h, &p))
 		ck_abort_msg("line %d: unexpected segment flags %#x seq %u ack %u len %u", line, p.flags,
 			     p.seq, p.ack, p.len);
 }
@@ -260,13 +115,13 @@ static int64_t ext(const char *name)
 }
 
 /* A SYN from sport with options o; returns the SYN-ACK (checked: SYN,ACK acknowledging it). */
-static struct pkt syn_from(uint16_t sport, uint32_t isn, const struct topts *o)
+static struct tcp_pkt syn_from(uint16_t sport, uint32_t isn, const struct tcp_topts *o)
 {
-	struct seg s = { .sport = sport, .seq = isn, .flags = TCPF_SYN, .o = *o };
-	struct pkt sa;
+	struct tcp_seg s = { .sport = sport, .seq = isn, .flags = TCPF_SYN, .o = *o };
+	struct tcp_pkt sa;
 
 	peer_seg(&H, &s);
-	ck_assert(parse_next(&H, &sa));
+	ck_assert(tcp_pkt_next(&H, &sa));
 	ck_assert_uint_eq(sa.dport, sport);
 	ck_assert_uint_eq(sa.flags, TCPF_SYN | TCPF_ACK);
 	ck_assert_uint_eq(sa.ack, isn + 1);
@@ -294,9 +149,9 @@ static struct us_tcp *accept_one(void)
  * with nothing (as the third segment of any handshake). */
 START_TEST(test_cookie_when_syn_queue_full)
 {
-	struct topts o = { .mss = 1460 };
+	struct tcp_topts o = { .mss = 1460 };
 	struct us_tcp *c;
-	struct pkt sa;
+	struct tcp_pkt sa;
 
 	start(0, 2);
 	ck_assert_uint_eq(H.st->cfg.tcp_syncookies, 1); /* the default */
@@ -334,9 +189,9 @@ END_TEST
 START_TEST(test_cookie_always_and_off)
 {
 	struct us_stack_config bad = { .tcp_syncookies = 3 };
-	struct topts o = { .mss = 1460 };
+	struct tcp_topts o = { .mss = 1460 };
 	struct us_tcp *c;
-	struct pkt sa;
+	struct tcp_pkt sa;
 
 	start(2, 0);
 	sa = syn_from(RPORT, PEER_ISN, &o);
@@ -373,14 +228,14 @@ END_TEST
  * are read and acknowledged. */
 START_TEST(test_cookie_restores_options)
 {
-	struct topts o = { .mss = 1400, .sackp = true, .ts = true, .tsval = 5000, .wsok = true,
+	struct tcp_topts o = { .mss = 1400, .sackp = true, .ts = true, .tsval = 5000, .wsok = true,
 			   .ws = 7 };
-	struct seg ack = { .seq = PEER_ISN + 1, .flags = TCPF_ACK | TCPF_PSH, .win = 1000,
+	struct tcp_seg ack = { .seq = PEER_ISN + 1, .flags = TCPF_ACK | TCPF_PSH, .win = 1000,
 			   .o = { .ts = true, .tsval = 5001 } };
 	uint8_t data[100], buf[200];
 	struct us_tcp_info info;
 	struct us_tcp *c;
-	struct pkt sa, p;
+	struct tcp_pkt sa, p;
 
 	memset(data, 'x', sizeof(data));
 	start(2, 0);
@@ -426,11 +281,11 @@ END_TEST
  * (1000 -> 536), and no MSS option means 536 (RFC 9293 §3.7.1). */
 START_TEST(test_cookie_without_timestamps)
 {
-	struct topts o = { .mss = 1460, .sackp = true, .wsok = true, .ws = 7 };
-	struct topts o1000 = { .mss = 1000 }, none = { 0 };
+	struct tcp_topts o = { .mss = 1460, .sackp = true, .wsok = true, .ws = 7 };
+	struct tcp_topts o1000 = { .mss = 1000 }, none = { 0 };
 	struct us_tcp_info info;
 	struct us_tcp *c[3];
-	struct pkt sa;
+	struct tcp_pkt sa;
 
 	start(2, 0);
 	sa = syn_from(RPORT, PEER_ISN, &o);
@@ -444,13 +299,13 @@ START_TEST(test_cookie_without_timestamps)
 	ck_assert_uint_eq(info.rcv_wscale, 0);
 
 	sa = syn_from(40001, 7000, &o1000);
-	peer_seg(&H, &(struct seg){ .sport = 40001, .seq = 7001, .ack = sa.seq + 1, .flags = TCPF_ACK });
+	peer_seg(&H, &(struct tcp_seg){ .sport = 40001, .seq = 7001, .ack = sa.seq + 1, .flags = TCPF_ACK });
 	c[1] = accept_one();
 	us_tcp_info(c[1], &info);
 	ck_assert_uint_eq(info.snd_mss, 536);
 
 	sa = syn_from(40002, 8000, &none);
-	peer_seg(&H, &(struct seg){ .sport = 40002, .seq = 8001, .ack = sa.seq + 1, .flags = TCPF_ACK });
+	peer_seg(&H, &(struct tcp_seg){ .sport = 40002, .seq = 8001, .ack = sa.seq + 1, .flags = TCPF_ACK });
 	c[2] = accept_one();
 	us_tcp_info(c[2], &info);
 	ck_assert_uint_eq(info.snd_mss, 536);
@@ -466,8 +321,8 @@ END_TEST
  * an ACK to a listener is not checked at all (Linux's tcp_synq_no_recent_overflow). */
 START_TEST(test_cookie_forged_ack)
 {
-	struct topts o = { .mss = 1460 };
-	struct pkt sa;
+	struct tcp_topts o = { .mss = 1460 };
+	struct tcp_pkt sa;
 
 	start(2, 0);
 	peer_send(&H, TCPF_ACK, PEER_ISN + 1, 123456789, NULL, 0);
@@ -480,7 +335,7 @@ START_TEST(test_cookie_forged_ack)
 	EXPECT(&H, RPORT, TCPF_RST, sa.seq + 1 + 12345, 0, 0);
 	peer_send(&H, TCPF_ACK, PEER_ISN + 2, sa.seq + 1, NULL, 0);
 	EXPECT(&H, RPORT, TCPF_RST, sa.seq + 1, 0, 0);
-	peer_seg(&H, &(struct seg){ .sport = 40001, .seq = PEER_ISN + 1, .ack = sa.seq + 1,
+	peer_seg(&H, &(struct tcp_seg){ .sport = 40001, .seq = PEER_ISN + 1, .ack = sa.seq + 1,
 				    .flags = TCPF_ACK });
 	EXPECT(&H, 40001, TCPF_RST, sa.seq + 1, 0, 0);
 	/* with data, or a FIN: the same */
@@ -499,9 +354,9 @@ END_TEST
  * moved two steps is refused with a reset. The virtual clock starts at 1000 s: counter 16. */
 START_TEST(test_cookie_age)
 {
-	struct topts o = { .mss = 1460 };
+	struct tcp_topts o = { .mss = 1460 };
 	struct us_tcp *c;
-	struct pkt sa, sb;
+	struct tcp_pkt sa, sb;
 
 	start(2, 0);
 	sa = syn_from(RPORT, PEER_ISN, &o);
@@ -514,7 +369,7 @@ START_TEST(test_cookie_age)
 	th_advance(&H, 60 * SEC);	/* 1121 s: counter 18, one step */
 	syn_from(40002, 9000, &o);
 	th_advance(&H, 59 * SEC); /* 1180 s: counter 19, two steps */
-	peer_seg(&H, &(struct seg){ .sport = 40001, .seq = 7001, .ack = sb.seq + 1, .flags = TCPF_ACK });
+	peer_seg(&H, &(struct tcp_seg){ .sport = 40001, .seq = 7001, .ack = sb.seq + 1, .flags = TCPF_ACK });
 	EXPECT(&H, 40001, TCPF_RST, sb.seq + 1, 0, 0);
 	NOTHING(&H);
 	ck_assert_int_eq(ext("SyncookiesRecv"), 1);
@@ -528,21 +383,21 @@ END_TEST
  * SYN-RECEIVED child would be) and the peer's retransmission completes it once accept() made room. */
 START_TEST(test_cookie_accept_queue_full)
 {
-	struct topts o = { .mss = 1460 };
+	struct tcp_topts o = { .mss = 1460 };
 	struct us_tcp *c[2];
-	struct pkt sa, sb;
+	struct tcp_pkt sa, sb;
 
 	start(2, 0);
 	ck_assert_int_eq(us_tcp_listen(L, 0), 0); /* backlog 0: one connection waits at most */
 	sa = syn_from(40001, 1000, &o);
 	sb = syn_from(40002, 2000, &o);
-	peer_seg(&H, &(struct seg){ .sport = 40001, .seq = 1001, .ack = sa.seq + 1, .flags = TCPF_ACK });
-	peer_seg(&H, &(struct seg){ .sport = 40002, .seq = 2001, .ack = sb.seq + 1, .flags = TCPF_ACK });
+	peer_seg(&H, &(struct tcp_seg){ .sport = 40001, .seq = 1001, .ack = sa.seq + 1, .flags = TCPF_ACK });
+	peer_seg(&H, &(struct tcp_seg){ .sport = 40002, .seq = 2001, .ack = sb.seq + 1, .flags = TCPF_ACK });
 	NOTHING(&H);
 	ck_assert_int_eq(ext("ListenOverflows"), 1);
 	ck_assert_uint_eq(H.st->tcp->count, 2);
 	c[0] = accept_one();
-	peer_seg(&H, &(struct seg){ .sport = 40002, .seq = 2001, .ack = sb.seq + 1, .flags = TCPF_ACK });
+	peer_seg(&H, &(struct tcp_seg){ .sport = 40002, .seq = 2001, .ack = sb.seq + 1, .flags = TCPF_ACK });
 	NOTHING(&H);
 	c[1] = accept_one();
 	ck_assert_int_eq(ext("SyncookiesRecv"), 3);
@@ -556,8 +411,8 @@ END_TEST
  * stack's ISS in *iss. */
 static struct us_tcp *established(uint32_t *iss)
 {
-	struct topts o = { .mss = 1460 };
-	struct pkt sa = syn_from(RPORT, PEER_ISN, &o);
+	struct tcp_topts o = { .mss = 1460 };
+	struct tcp_pkt sa = syn_from(RPORT, PEER_ISN, &o);
 
 	peer_send(&H, TCPF_ACK, PEER_ISN + 1, sa.seq + 1, NULL, 0);
 	NOTHING(&H);
