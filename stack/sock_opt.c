@@ -415,6 +415,10 @@ static int tcp_get(struct us_file *f, int name, void *v, socklen_t *len)
 		ti.tcpi_advmss = tp->rcv_mss;
 		ti.tcpi_rcv_space = tcp_rcv_window(tp);
 		ti.tcpi_total_retrans = tp->total_retrans;
+		ti.tcpi_bytes_acked = tp->bytes_acked;
+		ti.tcpi_bytes_received = tp->bytes_received;
+		ti.tcpi_segs_out = tp->segs_out;
+		ti.tcpi_segs_in = tp->segs_in;
 		return opt_out(v, len, &ti, sizeof(ti));
 	}
 	default:

@@ -154,6 +154,11 @@ struct tcp_sock {
 
 	int err;     /* pending error for the user (negative errno), 0: none */
 	uint32_t total_retrans;
+	/* per-connection counters, as Linux keeps them for TCP_INFO (RFC 4898's tcpEStats*) */
+	uint32_t segs_out;	 /* every segment sent, retransmissions and pure ACKs included */
+	uint32_t segs_in;	 /* every segment received for this connection (the SYN included) */
+	uint64_t bytes_acked;	 /* SND.UNA's advance: data, and the SYN and FIN (1 each) */
+	uint64_t bytes_received; /* RCV.NXT's advance past the SYN: data, and the FIN (1) */
 
 	/* listeners */
 	struct tcp_sock *parent;	       /* the listener of an embryonic or unaccepted child */

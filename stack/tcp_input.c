@@ -108,6 +108,7 @@ struct tcp_sock *tcp_child_new(struct tcp_sock *l, const struct sk_buff *skb, ui
 	c->snd_wl1 = irs;
 	c->max_snd_wnd = c->snd_wnd;
 	c->last_rx_ns = st->now;
+	c->segs_in = 1; /* the segment that made it, as Linux's tcp_create_openreq_child counts */
 	c->cc->init(c);
 	tcp_set_state(c, TCP_SYN_RECEIVED);
 	tcp_hash(c);
@@ -214,6 +215,7 @@ static void tcp_rcv_synsent(struct tcp_sock *tp, struct sk_buff *skb)
 		else if (tp->ts_ok && cb->opts->tsecr)
 			tcp_rtt_sample(tp, (tcp_now_ts(tp) - cb->opts->tsecr) * 1000u);
 		tcp_rto_after_handshake(tp);
+		tp->bytes_acked += cb->ack_seq - tp->snd_una; /* our SYN */
 		tp->snd_una = cb->ack_seq;
 		if (syn && (TCP_SKB_CB(syn)->flags & TCPF_SYN)) {
 			if (tp->send_head == syn)
@@ -322,6 +324,7 @@ static void tcp_ack_new(struct tcp_sock *tp, uint32_t ack, const struct tcp_opts
 		tp->flags &= (uint16_t)~TF_RTT_TIMING;
 		tcp_rtt_sample(tp, (uint32_t)((st->now - tp->rtt_start_ns) / 1000));
 	}
+	tp->bytes_acked += acked;
 	tp->snd_una = ack;
 	if (seq_lt(tp->snd_nxt, ack))
 		tp->snd_nxt = ack;
@@ -566,6 +569,7 @@ static void tcp_ofo_drain(struct tcp_sock *tp)
 		if (seq_gt(data_end, tp->rcv_nxt)) {
 			uint32_t n = tp->rcv_nxt - cb->seq;
 			skb_pull(skb, n);
+			tp->bytes_received += data_end - tp->rcv_nxt;
 			tp->rcv_nxt = data_end;
 			skb_queue_tail(&tp->rcv_q, skb);
 			tcp_wake(tp);
@@ -643,6 +647,7 @@ static void tcp_data_queue(struct tcp_sock *tp, struct sk_buff *skb)
 		cb->seq += n;
 	}
 	tp->rcv_nxt += skb->len;
+	tp->bytes_received += skb->len;
 	skb_queue_tail(&tp->rcv_q, skb);
 	tcp_wake(tp);
 	if (had_ofo) {
@@ -661,6 +666,7 @@ static void tcp_fin(struct tcp_sock *tp)
 			 tp->snd_una == tp->snd_max;
 
 	tp->rcv_nxt++;
+	tp->bytes_received++; /* Linux's tcp_rcv_nxt_update counts the FIN too */
 	tp->flags |= TF_PEER_FIN | TF_ACK_NOW;
 	switch (tp->state) {
 	case TCP_SYN_RECEIVED:
@@ -731,6 +737,7 @@ static bool tcp_fast_path(struct tcp_sock *tp, struct sk_buff *skb)
 		uint32_t len = skb->len;
 		TCPX_INC(st, TCPHPHits);
 		tp->rcv_nxt += len;
+		tp->bytes_received += len;
 		skb_queue_tail(&tp->rcv_q, skb);
 		tcp_wake(tp);
 		tcp_schedule_ack(tp, len);
@@ -948,6 +955,8 @@ void tcp_v4_rcv(struct us_stack *st, struct sk_buff *skb)
 		tcp_send_reset(st, skb);
 		goto drop;
 	}
+	if (tp->state != TCP_LISTEN)
+		tp->segs_in++; /* a listener counts none: its children do (Linux's tcp_segs_in) */
 	switch (tp->state) {
 	case TCP_LISTEN:
 		tcp_rcv_listen(tp, skb);

@@ -177,6 +177,7 @@ static int tcp_emit(struct tcp_sock *tp, struct sk_buff *skb, uint32_t seq, uint
 		tcp_timer_clear(tp, TCP_T_DELACK);
 	}
 	TCP_INC(st, OutSegs);
+	tp->segs_out++;
 	if (flags & TCPF_RST)
 		TCP_INC(st, OutRsts);
 	return ip_output(st, skb, &o);

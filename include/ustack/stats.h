@@ -172,6 +172,13 @@ int64_t us_stats_get(const struct us_stack *st, const char *group, const char *n
  * the skb pool. */
 void us_stats_dump(const struct us_stack *st, FILE *out);
 
+/* The socket table as `ss -tuanieo` prints Linux's: a row per TCP, UDP and ping socket (Netid, State,
+ * Recv-Q, Send-Q, Local Address:Port, Peer Address:Port, the pending timer as timer:(on,204ms,0), the
+ * descriptor as fd:N) and, under each TCP socket but a TIME-WAIT one, its `ss -ti` line (ts sack
+ * newreno wscale:7,7 rto:204 rtt:0.5/0.25 mss:1448 cwnd:10 bytes_acked:... segs_out:...
+ * retrans:0/0 rcv_space:...). Takes the stack lock: call it from any thread. */
+void us_sockets_dump(struct us_stack *st, FILE *out);
+
 #ifdef __cplusplus
 }
 #endif
