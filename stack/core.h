@@ -9,6 +9,7 @@
 #define USTACK_CORE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -121,6 +122,7 @@ struct udp_table {
 };
 
 struct sock_stack;
+struct stack_ctl;
 
 struct us_stack {
 	/* The stack lock: the socket API and the loop (us_stack_poll, the stack thread) hold it while
@@ -149,6 +151,8 @@ struct us_stack {
 	uint64_t icmp_tokens_milli;  /* error token bucket, thousandths of a token */
 	uint64_t icmp_tokens_ns;     /* last refill time */
 	struct us_stats stats;
+	struct stack_ctl *ctl;	     /* control channel and periodic dumps (sock_ctl.c); NULL: none */
+	atomic_bool dump_request;    /* us_stack_request_dump (from a signal handler): dump next round */
 };
 
 #define ETH_INC(st, f) ((st)->stats.eth[ETH_MIB_##f]++)

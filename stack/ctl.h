@@ -14,7 +14,24 @@
 
 #include "core.h"
 
+/* The data.fd the stack thread's kernel epoll reports for the control channel's own epoll fd (not a
+ * descriptor number, so it never collides with a device's or the wake-up eventfd). */
+#define STACK_CTL_EPOLL_TAG (-2)
+
 /* sock_dump.c: what us_sockets_dump prints, with the stack lock held. */
 void sock_dump_locked(struct us_stack *st, FILE *out);
+
+/* sock_ctl.c */
+/* Once per loop round, when st->ctl is set or a dump was requested: print a requested dump, serve
+ * the control channel if the stack thread's epoll said it has events. */
+void stack_ctl_round(struct us_stack *st);
+/* The stack thread starts (true) or ends (false): the control channel moves into (out of) its kernel
+ * epoll, and the driven stack's periodic check stops (resumes). */
+void stack_ctl_thread(struct us_stack *st, bool running);
+/* The stack thread's epoll reported STACK_CTL_EPOLL_TAG. */
+void stack_ctl_ready(struct us_stack *st);
+/* us_stack_destroy: close the channel (its socket file unlinked) and free what it holds. The stack
+ * thread must be gone. */
+void stack_ctl_destroy(struct us_stack *st);
 
 #endif

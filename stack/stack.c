@@ -7,6 +7,7 @@
  * connections or all neighbours: work is found through the timer queue.
  */
 #include "core.h"
+#include "ctl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -68,6 +69,7 @@ uint64_t us_stack_destroy(struct us_stack *st)
 	if (!st)
 		return 0;
 	sock_stack_destroy(st);
+	stack_ctl_destroy(st); /* after the thread has stopped, before the timers go */
 	tcp_destroy(st);
 	udp_destroy(st);
 	icmp_destroy(st);
@@ -241,6 +243,9 @@ uint64_t stack_poll_locked(struct us_stack *st)
 				eth_rcv(st, batch[k]);
 	}
 	timer_run(&st->timers, st->now);
+	/* observability: a requested dump, the control channel (a relaxed load when neither is in use) */
+	if (st->ctl || atomic_load_explicit(&st->dump_request, memory_order_relaxed))
+		stack_ctl_round(st);
 	next = timer_next_deadline(&st->timers);
 	for (int i = 0; i < US_MAX_IFACES; i++) {
 		struct netdev *dev = st->ifaces[i].dev;

@@ -179,6 +179,21 @@ void us_stats_dump(const struct us_stack *st, FILE *out);
  * retrans:0/0 rcv_space:...). Takes the stack lock: call it from any thread. */
 void us_sockets_dump(struct us_stack *st, FILE *out);
 
+/* The control channel: a UNIX stream socket at path (a stale socket file there is replaced; any other
+ * file is -EEXIST) that the stack's loop serves, threaded or driven. A client writes one line -
+ * "stats", "sockets", "all" (also an empty line) or "help" - and reads the reply to EOF (ustack-stat
+ * does this). Closed by us_stack_ctl_close or us_stack_destroy, which remove the file. 0 or -errno
+ * (-EALREADY when open). */
+int us_stack_ctl_open(struct us_stack *st, const char *path);
+void us_stack_ctl_close(struct us_stack *st);
+/* Async-signal-safe: the stack prints us_stats_dump and us_sockets_dump to its dump stream at its
+ * next loop round (for a SIGUSR1 handler). */
+void us_stack_request_dump(struct us_stack *st);
+/* Print both dumps to the dump stream every interval_ns of the stack's clock (0: stop). 0 or -errno. */
+int us_stack_set_dump_interval(struct us_stack *st, uint64_t interval_ns);
+/* Where requested and periodic dumps go (NULL: stderr). The stack does not close it. 0 or -errno. */
+int us_stack_set_dump_stream(struct us_stack *st, FILE *out);
+
 #ifdef __cplusplus
 }
 #endif
