@@ -160,8 +160,13 @@ static void print_tcp_info(FILE *out, const struct tcp_sock *tp, uint64_t now)
 		fprintf(out, " backoff:%u", tp->backoff);
 	if (tp->srtt_us)
 		fprintf(out, " rtt:%g/%g", tp->srtt_us / 1000.0, tp->rttvar_us / 1000.0);
-	fprintf(out, " mss:%" PRIu32 " advmss:%u cwnd:%" PRIu32, mss, tp->rcv_mss, tp->cwnd / mss);
-	if (tp->ssthresh / mss < 0xffff) /* ss leaves out the initial "infinite" threshold */
+	fprintf(out, " mss:%" PRIu32, mss);
+	/* as ss, what is not set yet (a listener's window, the initial "infinite" threshold) is left out */
+	if (tp->rcv_mss)
+		fprintf(out, " advmss:%u", tp->rcv_mss);
+	if (tp->cwnd)
+		fprintf(out, " cwnd:%" PRIu32, tp->cwnd / mss);
+	if (tp->ssthresh && tp->ssthresh / mss < 0xffff)
 		fprintf(out, " ssthresh:%" PRIu32, tp->ssthresh / mss);
 	fprintf(out,
 		" bytes_acked:%" PRIu64 " bytes_received:%" PRIu64 " segs_out:%" PRIu32
