@@ -1,6 +1,8 @@
 /*
  * common.h - what every example shares: the standard options (--tap, --addr, --gw, --pcap, --mac,
- * the faults --loss, --dup, --reorder, --corrupt, --fault-seed, and --help), bringing a stack up on a TAP device with them, stopping on SIGINT/SIGTERM, and a few
+ * the faults --loss, --dup, --reorder, --corrupt, --fault-seed, watching the stack with --ctl and
+ * --stats-every, and --help), bringing a stack up on a TAP device with them, dumping its counters and
+ * sockets on SIGUSR1, stopping on SIGINT/SIGTERM, and a few
  * helpers for the socket examples (addresses, timed waits on a descriptor, connect with a timeout).
  */
 #ifndef USTACK_EXAMPLES_COMMON_H
@@ -27,6 +29,8 @@ struct ex_opts {
 	/* the fault wrapper on the TAP device, both directions (netdev_fault_config); all 0: none */
 	double loss, dup, reorder, corrupt;
 	uint64_t fault_seed; /* default 1 */
+	const char *ctl;     /* the control channel's socket path (us_stack_ctl_open), or NULL */
+	double stats_every;  /* seconds between dumps to stderr; 0: none */
 };
 
 /* The long options every example accepts, to append to its own; values 0x100.. are taken.
@@ -44,7 +48,8 @@ struct ex_opts {
 	{ "loss", required_argument, NULL, 0x108 }, { "dup", required_argument, NULL, 0x109 },     \
 	{ "reorder", required_argument, NULL, 0x10a },                                             \
 	{ "corrupt", required_argument, NULL, 0x10b },                                             \
-	{ "fault-seed", required_argument, NULL, 0x10c }
+	{ "fault-seed", required_argument, NULL, 0x10c },                                          \
+	{ "stats-every", required_argument, NULL, 0x10d }, { "ctl", required_argument, NULL, 0x10e }
 
 #define EX_COMMON_HELP                                                                           \
 	"  --tap NAME      TAP device to create or attach to (default tap0)\n"                      \
@@ -57,6 +62,9 @@ struct ex_opts {
 	"  --reorder P     hold a frame back behind the next one with probability P\n"              \
 	"  --corrupt P     flip one bit of a frame with probability P (checksums catch it)\n"     \
 	"  --fault-seed N  the faults' random seed (default 1); their counters print at exit\n"   \
+	"  --stats-every S print the counters and the socket table to stderr every S seconds\n"   \
+	"                  (SIGUSR1 prints them at once)\n"                                         \
+	"  --ctl PATH      answer ustack-stat on the UNIX socket PATH\n"                            \
 	"  --help          this text\n"
 
 extern volatile sig_atomic_t ex_stop;
@@ -67,7 +75,9 @@ int ex_opt(struct ex_opts *o, int c, const char *arg);
 /* A stack on the TAP device with the address, gateway and capture asked for; exits on failure. */
 struct us_stack *ex_stack_up(const struct ex_opts *o, uint32_t *addr);
 /* ex_stack_up, then make the stack the default one (us_socket, us_epoll_create) and run its loop in a
- * background thread, so blocking socket calls sleep. SIGINT and SIGTERM stay with the calling thread. */
+ * background thread, so blocking socket calls sleep. SIGINT and SIGTERM stay with the calling thread.
+ * SIGUSR1 (any thread) prints the counters and the socket table to stderr (us_stack_request_dump);
+ * --ctl opens the control channel, --stats-every starts the periodic dump. */
 struct us_stack *ex_stack_start(const struct ex_opts *o, uint32_t *addr);
 /* Install SIGINT/SIGTERM handlers that set ex_stop. They do not restart system calls, so a blocked
  * read(2) of stdin returns EINTR. */
