@@ -2,8 +2,9 @@
  * test_sock_dump.c - the socket table (us_sockets_dump) and the per-connection counters behind it
  * (TCP_INFO's tcpi_bytes_acked, tcpi_bytes_received, tcpi_segs_out, tcpi_segs_in), on two stacks on
  * a pair wire in virtual time: a listener with a connection accepted and one waiting, known transfer
- * sizes each way, data left unread at both ends, a UDP socket with a datagram queued, the timers as
- * `ss -o` shows them, and a TIME-WAIT socket with its timewait timer.
+ * sizes each way, data left unread at both ends, a SYN-RECV child, a UDP socket with a datagram
+ * queued and a ping socket, the timers as `ss -o` shows them, and a TIME-WAIT socket with its
+ * timewait timer.
  */
 #include <errno.h>
 #include <linux/tcp.h>
@@ -152,7 +153,7 @@ START_TEST(test_sockets_dump)
 	struct tcp_info ti_s, ti_c;
 	struct row r;
 	char local[32], peer[32], *d;
-	int lfd, cfd, sfd, c2fd, ufd, bufd, one = 1;
+	int lfd, cfd, sfd, c2fd, ufd, bufd, pfd, one = 1;
 	uint16_t cport;
 
 	two_up(&t, NULL, NULL);
@@ -205,6 +206,25 @@ START_TEST(test_sockets_dump)
 	/* a second connection waits in the accept queue; a UDP socket holds a 5-byte datagram */
 	c2fd = us_socket_on(t.b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	ck_assert_int_eq(us_connect(c2fd, SA(&to_a), sizeof(to_a)), -1);
+	/* a alone takes the SYN: a SYN-RECV child, its SYN-ACK timed by the initial 1 s RTO, not yet in
+	 * the accept queue */
+	us_stack_poll(t.a);
+	nlen = sizeof(name);
+	ck_assert_int_eq(us_getsockname(c2fd, SA(&name), &nlen), 0);
+	snprintf(peer, sizeof(peer), "198.18.0.2:%u", ntohs(name.sin_port));
+	d = dump_of(t.a);
+	ck_assert_msg(find_row(d, "198.18.0.1:5000", peer, &r), "%s", d);
+	ck_assert_str_eq(r.state, "SYN-RECV");
+	ck_assert_ptr_nonnull(strstr(r.rest, " timer:(on,1sec,0) listener:5000"));
+	ck_assert_int_eq(info_val(r.info, "segs_in"), 1);
+	ck_assert_int_eq(info_val(r.info, "segs_out"), 1);
+	ck_assert_msg(find_row(d, "0.0.0.0:5000", "0.0.0.0:*", &r), "%s", d);
+	ck_assert_uint_eq(r.recvq, 0);
+	free(d);
+	pfd = us_socket_on(t.a, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_ICMP);
+	ck_assert_int_ge(pfd, 0);
+	name = sin_of(0, 777); /* a ping socket's "port" is its echo identifier */
+	ck_assert_int_eq(us_bind(pfd, SA(&name), sizeof(name)), 0);
 	ufd = us_socket_on(t.a, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	ck_assert_int_eq(us_bind(ufd, SA(&udp7), sizeof(udp7)), 0);
 	bufd = us_socket_on(t.b, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
@@ -250,6 +270,12 @@ START_TEST(test_sockets_dump)
 	ck_assert_str_eq(r.state, "UNCONN");
 	ck_assert_uint_eq(r.recvq, 5);
 	ck_assert_uint_eq(r.sendq, 0);
+	/* a ping socket: its echo identifier where a port would be */
+	ck_assert_msg(find_row(d, "0.0.0.0:777", "0.0.0.0:*", &r), "%s", d);
+	ck_assert_str_eq(r.netid, "icmp");
+	ck_assert_str_eq(r.state, "UNCONN");
+	snprintf(local, sizeof(local), " fd:%d", pfd);
+	ck_assert_ptr_nonnull(strstr(r.rest, local));
 	free(d);
 
 	/* b: 3,000 bytes unread, keepalive the only timer (two hours), the connected UDP socket */
@@ -286,6 +312,7 @@ START_TEST(test_sockets_dump)
 	free(d);
 
 	us_close(c2fd);
+	us_close(pfd);
 	us_close(ufd);
 	us_close(bufd);
 	us_close(lfd);
