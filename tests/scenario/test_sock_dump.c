@@ -354,6 +354,50 @@ START_TEST(test_timer_format)
 }
 END_TEST
 
+/* A zero window (a receiver of 8 KiB that never reads) with data waiting: the persist timer, its
+ * probe count climbing as the probes go unanswered by an opening. */
+START_TEST(test_persist_timer)
+{
+	struct two t;
+	struct sockaddr_in any = sin_of(0, 5000), to_a = sin_of(A_IP, 5000);
+	static char buf[65536];
+	const char *p;
+	unsigned probes0, probes1;
+	char *d;
+	int lfd, cfd, sfd, rcvbuf = 4096;
+
+	two_up(&t, NULL, NULL);
+	lfd = us_socket_on(t.a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_eq(us_setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+	ck_assert_int_eq(us_bind(lfd, SA(&any), sizeof(any)), 0);
+	ck_assert_int_eq(us_listen(lfd, 1), 0);
+	cfd = us_socket_on(t.b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_eq(us_connect(cfd, SA(&to_a), sizeof(to_a)), -1);
+	two_run(&t, 10 * US_NSEC_PER_MSEC);
+	sfd = us_accept(lfd, NULL, NULL);
+	ck_assert_int_ge(sfd, 0);
+	ck_assert_int_gt(us_send(cfd, buf, sizeof(buf), 0), 8192);
+	two_run(&t, US_NSEC_PER_SEC);
+	d = dump_of(t.b);
+	p = strstr(d, " timer:(persist,");
+	ck_assert_msg(p, "%s", d);
+	ck_assert_int_eq(sscanf(strchr(p + 16, ',') + 1, "%u)", &probes0), 1);
+	free(d);
+	two_run(&t, 10 * US_NSEC_PER_SEC);
+	d = dump_of(t.b);
+	p = strstr(d, " timer:(persist,");
+	ck_assert_msg(p, "%s", d);
+	ck_assert_int_eq(sscanf(strchr(p + 16, ',') + 1, "%u)", &probes1), 1);
+	ck_assert_uint_gt(probes1, probes0);
+	free(d);
+	us_close(cfd);
+	us_close(sfd);
+	us_close(lfd);
+	two_run(&t, 200 * US_NSEC_PER_SEC);
+	two_down(&t);
+}
+END_TEST
+
 static Suite *sock_dump_suite(void)
 {
 	Suite *s = suite_create("sock_dump");
@@ -361,6 +405,7 @@ static Suite *sock_dump_suite(void)
 
 	tcase_add_test(tc, test_sockets_dump);
 	tcase_add_test(tc, test_timer_format);
+	tcase_add_test(tc, test_persist_timer);
 	suite_add_tcase(s, tc);
 	return s;
 }
