@@ -30,6 +30,14 @@ void stack_ctl_round(struct us_stack *st);
 void stack_ctl_thread(struct us_stack *st, bool running);
 /* The stack thread's epoll reported STACK_CTL_EPOLL_TAG. */
 void stack_ctl_ready(struct us_stack *st);
+/* A dump the stack thread rendered with the lock held, taken before it unlocks and written after. */
+struct stack_ctl_output {
+	char *buf; /* NULL: nothing */
+	size_t len;
+	FILE *out;
+};
+void stack_ctl_take_output(struct us_stack *st, struct stack_ctl_output *o);
+void stack_ctl_write_output(struct stack_ctl_output *o);
 /* us_stack_destroy: close the channel (its socket file unlinked) and free what it holds. The stack
  * thread must be gone. */
 void stack_ctl_destroy(struct us_stack *st);

@@ -248,6 +248,7 @@ static void *stack_thread(void *arg)
 	struct us_stack *st = arg;
 	struct sock_stack *ss = st->sock;
 	struct epoll_event ev[US_MAX_IFACES + 2];
+	struct stack_ctl_output dump;
 
 	pthread_mutex_lock(&st->lock);
 	stack_ctl_thread(st, true); /* the control channel into this thread's epoll */
@@ -258,7 +259,9 @@ static void *stack_thread(void *arg)
 
 		ss->sleep_until = next ? next : 1;
 		ms = sock_ms_until(st, next);
+		stack_ctl_take_output(st, &dump);
 		pthread_mutex_unlock(&st->lock);
+		stack_ctl_write_output(&dump); /* a dump to stderr, written without the lock */
 		n = ms == 0 ? 0 : epoll_wait(ss->epfd, ev, US_MAX_IFACES + 2, ms);
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.fd == ss->wakefd) {
@@ -276,7 +279,9 @@ static void *stack_thread(void *arg)
 			stack_ctl_ready(st); /* served in the round that follows */
 	}
 	stack_ctl_thread(st, false);
+	stack_ctl_take_output(st, &dump);
 	pthread_mutex_unlock(&st->lock);
+	stack_ctl_write_output(&dump);
 	return NULL;
 }
 

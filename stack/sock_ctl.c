@@ -19,7 +19,9 @@
  *
  * us_stack_request_dump is async-signal-safe: it sets an atomic flag and writes the stack's eventfd;
  * the next round prints. Dumps go to the dump stream (stderr unless us_stack_set_dump_stream says
- * otherwise), rendered first and written in one piece.
+ * otherwise), rendered first and written in one piece; the stack thread writes them after it has let
+ * go of the stack lock (stack_ctl_take_output), so a terminal held by ^S or a pipe nobody reads stalls
+ * that thread but never a socket call. A driven stack writes in the round, within its caller's call.
  */
 #include "ctl.h"
 
@@ -62,6 +64,8 @@ struct stack_ctl {
 	struct ctl_client clients[CTL_MAX_CLIENTS];
 	struct us_timer check; /* driven stacks' look at the channel; the clients' deadlines */
 	FILE *dump_out;	       /* NULL: stderr */
+	char *pending;	       /* a dump rendered in the stack thread, to write once it unlocks */
+	size_t pending_len;
 	uint64_t dump_every_ns; /* 0: no periodic dump */
 	struct us_timer dump_timer;
 };
@@ -154,9 +158,53 @@ static void ctl_dump_to_stream(struct us_stack *st, const char *why)
 	fprintf(m, "ustack dump (%s) at %.3f s\n", why, (double)st->now / 1e9);
 	cmd_all(st, "", m);
 	fclose(m);
+	if (st->ctl && st->ctl->threaded) {
+		struct stack_ctl *c = st->ctl;
+		char *more = c->pending ? realloc(c->pending, c->pending_len + len) : NULL;
+
+		/* a dump already waits only if this round was not the thread's (us_stack_poll from
+		 * another thread): append, or keep the first when memory is short */
+		if (!c->pending) {
+			c->pending = buf;
+			c->pending_len = len;
+			return;
+		}
+		if (more) {
+			memcpy(more + c->pending_len, buf, len);
+			c->pending = more;
+			c->pending_len += len;
+		}
+		free(buf);
+		return;
+	}
 	fwrite(buf, 1, len, out);
 	fflush(out);
 	free(buf);
+}
+
+void stack_ctl_take_output(struct us_stack *st, struct stack_ctl_output *o)
+{
+	struct stack_ctl *c = st->ctl;
+
+	o->buf = NULL;
+	o->len = 0;
+	if (!c || !c->pending)
+		return;
+	o->buf = c->pending;
+	o->len = c->pending_len;
+	o->out = c->dump_out ? c->dump_out : stderr;
+	c->pending = NULL;
+	c->pending_len = 0;
+}
+
+void stack_ctl_write_output(struct stack_ctl_output *o)
+{
+	if (!o->buf)
+		return;
+	fwrite(o->buf, 1, o->len, o->out);
+	fflush(o->out);
+	free(o->buf);
+	o->buf = NULL;
 }
 
 static void ctl_dump_timer(struct us_timer *t, uint64_t now)
@@ -184,6 +232,7 @@ static struct stack_ctl *ctl_get(struct us_stack *st)
 	c->lfd = c->epfd = -1;
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
 		c->clients[i].fd = -1;
+	c->threaded = st->sock && st->sock->running && !st->sock->stopping;
 	timer_init(&c->check, ctl_check_timer, st);
 	timer_init(&c->dump_timer, ctl_dump_timer, st);
 	st->ctl = c;
@@ -374,6 +423,8 @@ void stack_ctl_round(struct us_stack *st)
 		if (st->sock && !st->sock->running && read(st->sock->wakefd, &v, sizeof(v)) < 0) {
 			/* EAGAIN: nothing there */
 		}
+		ctl_get(st); /* where the stack thread keeps the dump until it unlocks (NULL: written now) */
+		c = st->ctl;
 		ctl_dump_to_stream(st, "requested");
 	}
 	if (c && c->ready) {
@@ -550,6 +601,7 @@ void stack_ctl_destroy(struct us_stack *st)
 	c->threaded = false; /* the thread is gone, and its epoll with the socket layer */
 	ctl_close_locked(st);
 	timer_cancel(&st->timers, &c->dump_timer);
+	free(c->pending); /* the thread wrote what it rendered before it left: nothing */
 	free(c);
 	st->ctl = NULL;
 }

@@ -200,6 +200,74 @@ START_TEST(test_ctl_threaded)
 	ck_assert_str_eq(out, "");
 	free(out);
 
+	/* a requested dump, from the stack thread, into a pipe (written after the thread unlocks) */
+	{
+		int p[2];
+		FILE *w;
+		char *got = NULL;
+		size_t len = 0;
+		bool done = false;
+
+		ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+		w = fdopen(p[1], "w");
+		ck_assert_ptr_nonnull(w);
+		fcntl(p[0], F_SETFL, O_NONBLOCK);
+		ck_assert_int_eq(us_stack_set_dump_stream(st, w), 0);
+		us_stack_request_dump(st);
+		for (int i = 0; i < 500 && !done; i++) { /* bounded: 500 looks of at most 10 ms */
+			struct pollfd pf = { .fd = p[0], .events = POLLIN };
+			poll(&pf, 1, 10);
+			drain(p[0], &got, &len);
+			done = got && strstr(got, "udp   UNCONN");
+		}
+		ck_assert_msg(done, "no dump in the pipe: %s", got ? got : "");
+		ck_assert_ptr_nonnull(strstr(got, "ustack dump (requested) at "));
+		check_reply(got, lfd, ufd);
+		free(got);
+		ck_assert_int_eq(us_stack_set_dump_stream(st, NULL), 0);
+		fclose(w);
+		close(p[0]);
+	}
+
+	/* a dump stream nobody reads (a full pipe) holds up the stack thread, not the socket calls:
+	 * the thread writes after it has let go of the stack lock */
+	{
+		int p[2], fl;
+		FILE *w;
+		char fill[4096], *got = NULL;
+		size_t len = 0;
+		struct sockaddr_in a;
+		socklen_t alen = sizeof(a);
+		bool done = false;
+
+		memset(fill, '.', sizeof(fill));
+		ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+		fl = fcntl(p[1], F_GETFL);
+		fcntl(p[1], F_SETFL, fl | O_NONBLOCK);
+		while (write(p[1], fill, sizeof(fill)) > 0)
+			;
+		fcntl(p[1], F_SETFL, fl); /* full, and blocking again */
+		w = fdopen(p[1], "w");
+		ck_assert_ptr_nonnull(w);
+		ck_assert_int_eq(us_stack_set_dump_stream(st, w), 0);
+		us_stack_request_dump(st);
+		poll(NULL, 0, 100); /* time for the thread to get stuck in write(2) */
+		for (int i = 0; i < 20; i++)
+			ck_assert_int_eq(us_getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+		fcntl(p[0], F_SETFL, O_NONBLOCK);
+		for (int i = 0; i < 500 && !done; i++) {
+			struct pollfd pf = { .fd = p[0], .events = POLLIN };
+			poll(&pf, 1, 10);
+			drain(p[0], &got, &len);
+			done = got && strstr(got, "udp   UNCONN");
+		}
+		ck_assert(done);
+		free(got);
+		ck_assert_int_eq(us_stack_set_dump_stream(st, NULL), 0);
+		fclose(w);
+		close(p[0]);
+	}
+
 	/* stopped, the stack is driven again: the channel still answers (the driven check) */
 	us_stack_stop(st);
 	ck_assert_int_le(us_stack_timeout_ms(st), 100);
