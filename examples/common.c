@@ -193,7 +193,7 @@ int ex_stack_down(struct us_stack *st, int status)
 		ex_started = NULL;
 	}
 	fprintf(stderr, "\n");
-	us_stats_dump(st, stderr);
+	us_stats_dump_raw(st, stderr);
 	if (ex_fault) {
 		struct netdev_fault_stats rx, tx;
 

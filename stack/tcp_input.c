@@ -127,8 +127,10 @@ static void tcp_rcv_listen(struct tcp_sock *l, struct sk_buff *skb)
 	struct tcp_sock *c;
 	bool reset;
 
-	if (cb->flags & TCPF_RST)
+	if (cb->flags & TCPF_RST) {
+		TCPX_INC(st, TCPRstDiscards);
 		goto drop; /* "An incoming RST segment could not be valid ... ignore it" */
+	}
 	if (cb->flags & TCPF_ACK) {
 		/* RFC 4987 §3.6: the third segment of a handshake whose SYN-ACK carried a SYN cookie
 		 * makes the child, which takes it as SYN-RECEIVED takes the ACK of its SYN-ACK */
@@ -944,7 +946,9 @@ void tcp_v4_rcv(struct us_stack *st, struct sk_buff *skb)
 	if (!tp)
 		tp = tcp_lookup_listener(st, daddr, tcp_dport(th));
 	if (!tp) {
-		/* §3.10.7.1: CLOSED */
+		/* §3.10.7.1: CLOSED; "An incoming segment containing a RST is discarded" */
+		if (cb->flags & TCPF_RST)
+			TCPX_INC(st, TCPRstDiscards);
 		tcp_send_reset(st, skb);
 		goto drop;
 	}
