@@ -264,6 +264,82 @@ START_TEST(test_tcp_several_segments)
 }
 END_TEST
 
+/* Through a wire that reorders and drops what a sends (the fault wrapper on a's device, so a's
+ * device-write stamp is the wrapper's): every segment b takes in order or through the out-of-order
+ * queue is counted once at the socket queue and once read; a segment is timed on its first
+ * transmission only - each stage of a's send path counts the segments queued, whatever was resent -
+ * and a retransmission that b receives is a frame like any other there. */
+static void faulty_transfer(const struct netdev_fault_config *fc, uint32_t nseg)
+{
+	static char out[40 * 1448], in[sizeof(out)];
+	struct sockaddr_in dst = sin_of(B_IP, 7001), any = sin_of(0, 7001);
+	size_t len = (size_t)nseg * 1448, got = 0;
+	struct us_latency_stats q;
+	int cfd, sfd, lfd, one = 1;
+
+	ck_assert_uint_le(len, sizeof(out));
+	two_up(&t, fc, NULL);
+	ca = (struct step_clock){ .ns = 1000000 };
+	cb = (struct step_clock){ .ns = 2000000 };
+	ck_assert_int_eq(latency_set_clock(t.a, step_now, &ca), 0);
+	ck_assert_int_eq(latency_set_clock(t.b, step_now, &cb), 0);
+	lfd = us_socket_on(t.b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_eq(us_bind(lfd, SA(&any), sizeof(any)), 0);
+	ck_assert_int_eq(us_listen(lfd, 4), 0);
+	cfd = us_socket_on(t.a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_eq(us_setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	us_connect(cfd, SA(&dst), sizeof(dst));
+	for (int i = 0; i < 50 && (sfd = us_accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) < 0; i++)
+		two_run(&t, 200 * US_NSEC_PER_MSEC); /* the handshake may lose a segment too */
+	ck_assert_int_ge(sfd, 0);
+	lat_on_both();
+	for (size_t i = 0; i < len; i++)
+		out[i] = (char)(i * 13 + 1);
+	ck_assert_int_eq(us_send(cfd, out, len, 0), (int)len);
+	for (int i = 0; i < 600 && got < len; i++) {
+		ssize_t r;
+
+		two_run(&t, 100 * US_NSEC_PER_MSEC);
+		while ((r = us_recv(sfd, in + got, sizeof(in) - got, 0)) > 0)
+			got += (size_t)r;
+	}
+	ck_assert_uint_eq(got, len);
+	ck_assert_mem_eq(in, out, len);
+	q = stage(t.a, US_LAT_TX_QUEUED);
+	ck_assert_uint_eq(q.count, nseg);
+	for (int s = US_LAT_TX_APP; s <= US_LAT_TX_TOTAL; s++)
+		ck_assert_msg(stage(t.a, s).count == nseg, "a: %s counted %llu, want %u",
+			      us_latency_stage_name(s), (unsigned long long)stage(t.a, s).count, nseg);
+	ck_assert_uint_eq(stage(t.b, US_LAT_RX_SOCKQ).count, nseg);
+	ck_assert_uint_eq(stage(t.b, US_LAT_RX_APP).count, nseg);
+	ck_assert_uint_eq(stage(t.b, US_LAT_RX_TOTAL).count, nseg);
+	/* b read every frame that came, data or not, duplicates of what it had included */
+	ck_assert_uint_eq(stage(t.b, US_LAT_RX_L4).count, stage(t.b, US_LAT_RX_DEV).count);
+	ck_assert_uint_ge(stage(t.b, US_LAT_RX_L4).count, nseg);
+	tcp_close_all(cfd, sfd, lfd);
+}
+
+START_TEST(test_tcp_reordered)
+{
+	struct netdev_fault_config fc = { .seed = 3, .reorder = 0.3, .tx = true };
+
+	faulty_transfer(&fc, 20);
+	ck_assert_int_gt(us_stats_get(t.b, "TcpExt", "TCPOFOQueue"), 0);
+	ck_assert_int_eq(us_stats_get(t.a, "Tcp", "RetransSegs"), 0);
+	two_down(&t);
+}
+END_TEST
+
+START_TEST(test_tcp_lossy)
+{
+	struct netdev_fault_config fc = { .seed = 5, .drop = 0.2, .tx = true };
+
+	faulty_transfer(&fc, 30);
+	ck_assert_int_gt(us_stats_get(t.a, "Tcp", "RetransSegs"), 0);
+	two_down(&t);
+}
+END_TEST
+
 /* UDP: a's datagrams through every send stage and b's through every receive stage, one step each
  * (udp_sendmsg's queued and output stamps are the datagram built and its header summed). */
 START_TEST(test_udp_paths)
@@ -397,6 +473,8 @@ int main(void)
 	tcase_add_test(tc, test_hist_percentiles);
 	tcase_add_test(tp, test_tcp_paths);
 	tcase_add_test(tp, test_tcp_several_segments);
+	tcase_add_test(tp, test_tcp_reordered);
+	tcase_add_test(tp, test_tcp_lossy);
 	tcase_add_test(tp, test_udp_paths);
 	tcase_add_test(tp, test_off_reads_nothing);
 	tcase_add_test(tp, test_dump);
