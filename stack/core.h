@@ -121,7 +121,7 @@ struct udp_table {
 };
 
 struct sock_stack;
-struct lat_state;
+struct latency_state;
 
 struct us_stack {
 	/* The stack lock: the socket API and the loop (us_stack_poll, the stack thread) hold it while
@@ -150,7 +150,7 @@ struct us_stack {
 	uint64_t icmp_tokens_milli;  /* error token bucket, thousandths of a token */
 	uint64_t icmp_tokens_ns;     /* last refill time */
 	struct us_stats stats;
-	struct lat_state *lat; /* per-layer timing (latency.c); NULL until first switched on */
+	struct latency_state *lat; /* per-layer timing (latency.c); NULL until first switched on */
 	bool lat_on;	       /* timing is on: the one flag every stage tests */
 };
 

@@ -17,14 +17,14 @@
 #include <errno.h>
 #include <stdlib.h>
 
-struct lat_state {
+struct latency_state {
 	struct netdev_timing hook; /* first: the devices' hooks get back here by a cast */
 	struct us_stack *st;
 	uint64_t (*now)(void *arg); /* a test's clock; NULL: the stack's */
 	void *now_arg;
 	uint64_t enabled_ns; /* when timing was last switched on: older stamps are stale */
 	uint64_t app_ns;     /* us_send entry of the call in progress; 0: none */
-	struct lat_hist h[US_LAT_NSTAGES];
+	struct latency_hist h[US_LAT_NSTAGES];
 };
 
 static const char *const lat_names[US_LAT_NSTAGES] = {
@@ -39,7 +39,7 @@ static const char *const lat_names[US_LAT_NSTAGES] = {
 
 /* ---- histograms ---- */
 
-uint32_t lat_bucket(uint64_t ns)
+uint32_t latency_bucket(uint64_t ns)
 {
 	uint32_t k;
 
@@ -52,7 +52,7 @@ uint32_t lat_bucket(uint64_t ns)
 	       (uint32_t)((ns >> (k - LAT_SUB_BITS)) & (LAT_SUB - 1));
 }
 
-uint64_t lat_bucket_high(uint32_t b)
+uint64_t latency_bucket_high(uint32_t b)
 {
 	uint32_t shift, sub;
 
@@ -63,16 +63,16 @@ uint64_t lat_bucket_high(uint32_t b)
 	return ((uint64_t)(LAT_SUB + sub + 1) << shift) - 1;
 }
 
-void lat_hist_record(struct lat_hist *h, uint64_t ns)
+void latency_hist_record(struct latency_hist *h, uint64_t ns)
 {
 	h->count++;
 	h->samples++;
-	h->b[lat_bucket(ns)]++;
+	h->b[latency_bucket(ns)]++;
 	if (ns > h->max_ns)
 		h->max_ns = ns;
 }
 
-uint64_t lat_hist_percentile(const struct lat_hist *h, unsigned permille)
+uint64_t latency_hist_percentile(const struct latency_hist *h, unsigned permille)
 {
 	/* the rank of the value wanted, 1-based: ceil(samples * permille / 1000), at least 1 */
 	uint64_t rank = (h->samples * permille + 999) / 1000, seen = 0;
@@ -84,7 +84,7 @@ uint64_t lat_hist_percentile(const struct lat_hist *h, unsigned permille)
 	for (uint32_t b = 0; b < LAT_BUCKETS; b++) {
 		seen += h->b[b];
 		if (seen >= rank) {
-			uint64_t v = lat_bucket_high(b);
+			uint64_t v = latency_bucket_high(b);
 			return v < h->max_ns ? v : h->max_ns;
 		}
 	}
@@ -93,14 +93,15 @@ uint64_t lat_hist_percentile(const struct lat_hist *h, unsigned permille)
 
 /* ---- stamps ---- */
 
-static uint64_t lat_now(struct lat_state *l)
+/* The timing clock: the stack's (a vDSO clock_gettime on CLOCK_MONOTONIC), or a test's. */
+static uint64_t lat_now(struct latency_state *l)
 {
 	return l->now ? l->now(l->now_arg) : us_clock_now(l->st->clock);
 }
 
 void latency_stamp(struct us_stack *st, struct sk_buff *skb, enum us_lat_stage s)
 {
-	struct lat_state *l = st->lat;
+	struct latency_state *l = st->lat;
 	uint64_t now;
 
 	/* skipped a stage, or stamped before timing was last switched on: untimed from here */
@@ -109,11 +110,11 @@ void latency_stamp(struct us_stack *st, struct sk_buff *skb, enum us_lat_stage s
 		return;
 	}
 	now = lat_now(l);
-	lat_hist_record(&l->h[s], now - skb->lat_last_ns);
+	latency_hist_record(&l->h[s], now - skb->lat_last_ns);
 	skb->lat_last_ns = now;
 	skb->lat_next = (uint8_t)(s + 1);
 	if (s == US_LAT_RX_APP) {
-		lat_hist_record(&l->h[US_LAT_RX_TOTAL], now - skb->lat_t0_ns);
+		latency_hist_record(&l->h[US_LAT_RX_TOTAL], now - skb->lat_t0_ns);
 		skb->lat_next = 0;
 	}
 }
@@ -125,13 +126,13 @@ void latency_app_send(struct us_stack *st, bool entry)
 
 void latency_tx_start(struct us_stack *st, struct sk_buff *skb)
 {
-	struct lat_state *l = st->lat;
+	struct latency_state *l = st->lat;
 	uint64_t now = lat_now(l);
 	/* the proto.h API has no socket call around it: there the send starts here */
 	uint64_t app = l->app_ns && l->app_ns <= now ? l->app_ns : now;
 
 	l->h[US_LAT_TX_APP].count++;
-	lat_hist_record(&l->h[US_LAT_TX_QUEUED], now - app);
+	latency_hist_record(&l->h[US_LAT_TX_QUEUED], now - app);
 	skb->lat_t0_ns = app;
 	skb->lat_last_ns = now;
 	skb->lat_next = US_LAT_TX_L4;
@@ -140,7 +141,7 @@ void latency_tx_start(struct us_stack *st, struct sk_buff *skb)
 /* netdev_rx_deliver: the device-read stamp, the first of the receive path. */
 static void lat_dev_rx(struct netdev_timing *t, struct sk_buff *skb)
 {
-	struct lat_state *l = (struct lat_state *)(void *)t;
+	struct latency_state *l = (struct latency_state *)(void *)t;
 	uint64_t now = lat_now(l);
 
 	l->h[US_LAT_RX_DEV].count++;
@@ -153,7 +154,7 @@ static void lat_dev_rx(struct netdev_timing *t, struct sk_buff *skb)
 static void lat_dev_xmit(struct netdev_timing *t, struct netdev *dev, struct sk_buff **skbs,
 			 uint32_t n)
 {
-	struct lat_state *l = (struct lat_state *)(void *)t;
+	struct latency_state *l = (struct latency_state *)(void *)t;
 	uint64_t t0[NETDEV_MAX_BATCH], last[NETDEV_MAX_BATCH], now;
 	uint32_t k = 0;
 
@@ -170,8 +171,8 @@ static void lat_dev_xmit(struct netdev_timing *t, struct netdev *dev, struct sk_
 		return;
 	now = lat_now(l);
 	for (uint32_t i = 0; i < k; i++) {
-		lat_hist_record(&l->h[US_LAT_TX_DEV], now - last[i]);
-		lat_hist_record(&l->h[US_LAT_TX_TOTAL], now - t0[i]);
+		latency_hist_record(&l->h[US_LAT_TX_DEV], now - last[i]);
+		latency_hist_record(&l->h[US_LAT_TX_TOTAL], now - t0[i]);
 	}
 }
 
@@ -179,7 +180,7 @@ static void lat_dev_xmit(struct netdev_timing *t, struct netdev *dev, struct sk_
 
 static int lat_alloc(struct us_stack *st)
 {
-	struct lat_state *l;
+	struct latency_state *l;
 
 	if (st->lat)
 		return 0;
@@ -235,21 +236,21 @@ void us_latency_reset(struct us_stack *st)
 	pthread_mutex_lock(&st->lock);
 	if (st->lat)
 		for (int s = 0; s < US_LAT_NSTAGES; s++)
-			st->lat->h[s] = (struct lat_hist){ 0 };
+			st->lat->h[s] = (struct latency_hist){ 0 };
 	pthread_mutex_unlock(&st->lock);
 }
 
 static void lat_get(const struct us_stack *st, int s, struct us_latency_stats *out)
 {
-	const struct lat_hist *h;
+	const struct latency_hist *h;
 
 	*out = (struct us_latency_stats){ 0 };
 	if (!st->lat)
 		return;
 	h = &st->lat->h[s];
 	out->count = h->count;
-	out->p50_ns = lat_hist_percentile(h, 500);
-	out->p99_ns = lat_hist_percentile(h, 990);
+	out->p50_ns = latency_hist_percentile(h, 500);
+	out->p99_ns = latency_hist_percentile(h, 990);
 	out->max_ns = h->max_ns;
 }
 

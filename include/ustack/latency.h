@@ -16,10 +16,11 @@
  *            the frame: after the batch it came in was flushed)
  *
  * What is counted: a stage counts each packet that reaches it with every stage before it stamped,
- * so counts fall along a path where packets end (an ARP frame ends after Ethernet, a pure ACK after
- * TCP; the receive queue coalesces nothing, but an out-of-order segment another one covers ends in
- * TCP). A TCP read may take several segments or part of one: the application-read stage is
- * recorded once per segment, when its last byte is read. A segment is timed on its first
+ * so counts fall along a path where packets end: an ARP frame after Ethernet, a pure ACK after TCP,
+ * an out-of-order segment that a later one covers in TCP, a fragmented datagram at IP (fragments
+ * are new skbs). A TCP read may take several segments or part of one: the application-read stage is
+ * recorded once per segment, when its last byte is read. The send path counts skbs (segments,
+ * datagrams), not calls: one large us_send is many "app send"s with one stamp. A segment is timed on its first
  * transmission only (retransmissions are copies of an untimed skb), and the part of a segment split
  * to fit the window that goes later is not timed. Bytes appended to a queued segment that was not
  * sent yet ride on its stamps: the stamps tell the oldest byte's story.

@@ -18,13 +18,13 @@
 
 /* ---- the histogram ---- */
 
-static struct lat_hist hist;
+static struct latency_hist hist;
 
 static void hist_fill(const uint64_t *v, int n)
 {
 	memset(&hist, 0, sizeof(hist));
 	for (int i = 0; i < n; i++)
-		lat_hist_record(&hist, v[i]);
+		latency_hist_record(&hist, v[i]);
 }
 
 /* The buckets tile the line: each one's highest value maps back to it, the next value to the next
@@ -32,19 +32,19 @@ static void hist_fill(const uint64_t *v, int n)
 START_TEST(test_hist_buckets)
 {
 	for (uint32_t b = 0; b + 1 < LAT_BUCKETS; b++) {
-		uint64_t hi = lat_bucket_high(b), lo = b ? lat_bucket_high(b - 1) + 1 : 0;
+		uint64_t hi = latency_bucket_high(b), lo = b ? latency_bucket_high(b - 1) + 1 : 0;
 
-		ck_assert_uint_eq(lat_bucket(hi), b);
-		ck_assert_uint_eq(lat_bucket(hi + 1), b + 1);
-		ck_assert_uint_eq(lat_bucket(lo), b);
+		ck_assert_uint_eq(latency_bucket(hi), b);
+		ck_assert_uint_eq(latency_bucket(hi + 1), b + 1);
+		ck_assert_uint_eq(latency_bucket(lo), b);
 		ck_assert_uint_le((hi - lo + 1) * 16, lo < 16 ? 16 : lo);
 	}
 	for (uint64_t v = 0; v < 16; v++)
-		ck_assert_uint_eq(lat_bucket(v), v); /* exact below 16 ns */
+		ck_assert_uint_eq(latency_bucket(v), v); /* exact below 16 ns */
 	/* past 2^37 ns everything shares the last bucket */
-	ck_assert_uint_eq(lat_bucket(UINT64_C(1) << 37), LAT_BUCKETS - 1);
-	ck_assert_uint_eq(lat_bucket(UINT64_MAX), LAT_BUCKETS - 1);
-	ck_assert_uint_eq(lat_bucket_high(LAT_BUCKETS - 1), (UINT64_C(1) << 37) - 1);
+	ck_assert_uint_eq(latency_bucket(UINT64_C(1) << 37), LAT_BUCKETS - 1);
+	ck_assert_uint_eq(latency_bucket(UINT64_MAX), LAT_BUCKETS - 1);
+	ck_assert_uint_eq(latency_bucket_high(LAT_BUCKETS - 1), (UINT64_C(1) << 37) - 1);
 }
 END_TEST
 
@@ -54,19 +54,19 @@ START_TEST(test_hist_percentiles)
 
 	/* empty */
 	memset(&hist, 0, sizeof(hist));
-	ck_assert_uint_eq(lat_hist_percentile(&hist, 500), 0);
-	ck_assert_uint_eq(lat_hist_percentile(&hist, 990), 0);
+	ck_assert_uint_eq(latency_hist_percentile(&hist, 500), 0);
+	ck_assert_uint_eq(latency_hist_percentile(&hist, 990), 0);
 	ck_assert_uint_eq(hist.max_ns, 0);
 	/* one sample: every percentile is it (the bucket's top is cut at the maximum) */
 	hist_fill(&one, 1);
-	ck_assert_uint_eq(lat_hist_percentile(&hist, 500), 1000);
-	ck_assert_uint_eq(lat_hist_percentile(&hist, 990), 1000);
-	ck_assert_uint_eq(lat_hist_percentile(&hist, 0), 1000);
+	ck_assert_uint_eq(latency_hist_percentile(&hist, 500), 1000);
+	ck_assert_uint_eq(latency_hist_percentile(&hist, 990), 1000);
+	ck_assert_uint_eq(latency_hist_percentile(&hist, 0), 1000);
 	/* below 16 ns: exact */
 	hist_fill(small, 4);
-	ck_assert_uint_eq(lat_hist_percentile(&hist, 500), 3);
-	ck_assert_uint_eq(lat_hist_percentile(&hist, 750), 3);
-	ck_assert_uint_eq(lat_hist_percentile(&hist, 990), 9);
+	ck_assert_uint_eq(latency_hist_percentile(&hist, 500), 3);
+	ck_assert_uint_eq(latency_hist_percentile(&hist, 750), 3);
+	ck_assert_uint_eq(latency_hist_percentile(&hist, 990), 9);
 	ck_assert_uint_eq(hist.max_ns, 9);
 	/* 1..1000 in a shuffled order: the 500th and 990th values are 500 and 990; the buckets holding
 	 * them end at 511 (496..511) and 991 (960..991), within 1/16 */
@@ -74,16 +74,16 @@ START_TEST(test_hist_percentiles)
 		v[i] = (uint64_t)((i * 7919) % 1000) + 1;
 	hist_fill(v, 1000);
 	ck_assert_uint_eq(hist.count, 1000);
-	ck_assert_uint_eq(lat_hist_percentile(&hist, 500), 511);
-	ck_assert_uint_eq(lat_hist_percentile(&hist, 990), 991);
-	ck_assert_uint_le(lat_hist_percentile(&hist, 500) - 500, 500 / 16);
-	ck_assert_uint_le(lat_hist_percentile(&hist, 990) - 990, 990 / 16);
-	ck_assert_uint_eq(lat_hist_percentile(&hist, 1000), 1000);
+	ck_assert_uint_eq(latency_hist_percentile(&hist, 500), 511);
+	ck_assert_uint_eq(latency_hist_percentile(&hist, 990), 991);
+	ck_assert_uint_le(latency_hist_percentile(&hist, 500) - 500, 500 / 16);
+	ck_assert_uint_le(latency_hist_percentile(&hist, 990) - 990, 990 / 16);
+	ck_assert_uint_eq(latency_hist_percentile(&hist, 1000), 1000);
 	ck_assert_uint_eq(hist.max_ns, 1000);
 	/* a huge value: the maximum stays exact; its percentile says "past 137 s" */
 	hist_fill(huge, 2);
-	ck_assert_uint_eq(lat_hist_percentile(&hist, 500), 5);
-	ck_assert_uint_eq(lat_hist_percentile(&hist, 990), (UINT64_C(1) << 37) - 1);
+	ck_assert_uint_eq(latency_hist_percentile(&hist, 500), 5);
+	ck_assert_uint_eq(latency_hist_percentile(&hist, 990), (UINT64_C(1) << 37) - 1);
 	ck_assert_uint_eq(hist.max_ns, UINT64_C(1) << 40);
 }
 END_TEST
