@@ -84,11 +84,12 @@ table() { # LOG: the table the ustack program printed at exit
 }
 result() { grep -h '^result' "$@" 2>/dev/null | tail -n 1 || true; }
 
-# server NAME USTACK-MODE KERNEL-MODE [--latency]: ustack serves, the kernel's client drives it
+# server NAME USTACK-MODE KERNEL-MODE [USTACK-ARGS...]: ustack serves, the kernel's client drives it
 server() {
-	local name=$1 smode=$2 cmode=$3 lat=${4:-} log=$logs/$1 spid
+	local smode=$2 cmode=$3 log=$logs/$1 spid
+	shift 3
 	port=$((port + 1))
-	start "$log.server" "$ub" --tap tap0 --addr 198.18.0.2/24 $lat "--$smode" "$port"
+	start "$log.server" "$ub" --tap tap0 --addr 198.18.0.2/24 "$@" "--$smode" "$port"
 	spid=$last
 	if tap_up && wait_for "the ustack server" ready "$log.server"; then
 		ip netns exec "$ns" timeout -k 5 "$limit" "$kb" "--$cmode" "198.18.0.2:$port" --seconds "$secs" \
@@ -164,9 +165,11 @@ echo
 echo "== the cost of timing: rr without and with --latency, $runs runs each, interleaved"
 for r in $(seq 1 "$runs"); do
 	for mode in off on; do
-		lat=
-		[ "$mode" = on ] && lat=--latency
-		server "cost_${mode}_$r" rr-server rr-client $lat
+		if [ "$mode" = on ]; then
+			server "cost_${mode}_$r" rr-server rr-client --latency
+		else
+			server "cost_${mode}_$r" rr-server rr-client
+		fi
 		echo "  run $r timing $mode: $(result "$logs/cost_${mode}_$r.out")"
 	done
 done
