@@ -457,6 +457,10 @@ START_TEST(test_dump)
 	ck_assert_ptr_nonnull(strstr(text, "  device -> app   whole path                  1        1.25        1.25        1.25\n"));
 	ck_assert_ptr_nonnull(strstr(text, "  device write    after eth                   0           -           -           -\n"));
 	free(text);
+	/* names and figures only for the stages there are */
+	ck_assert_str_eq(us_latency_stage_name(US_LAT_RX_SOCKQ), "socket queue");
+	ck_assert_ptr_null(us_latency_stage_name(US_LAT_NSTAGES));
+	ck_assert_int_eq(us_latency_get(t.b, US_LAT_NSTAGES, &(struct us_latency_stats){ 0 }), -EINVAL);
 	us_close(sa);
 	us_close(sb);
 	two_down(&t);
