@@ -16,6 +16,7 @@
 volatile sig_atomic_t ex_stop;
 static struct us_stack *ex_started; /* the stack ex_stack_start runs in a thread */
 static struct netdev *ex_fault;	     /* the fault wrapper ex_stack_up put on the device, or NULL */
+static bool ex_latency;		     /* --latency: print the table at exit */
 
 static void ex_on_signal(int sig)
 {
@@ -71,6 +72,7 @@ int ex_opt(struct ex_opts *o, int c, const char *arg)
 	case 0x109: o->dup = ex_parse_prob("dup", arg); return 1;
 	case 0x10a: o->reorder = ex_parse_prob("reorder", arg); return 1;
 	case 0x10b: o->corrupt = ex_parse_prob("corrupt", arg); return 1;
+	case 0x10d: o->latency = true; return 1;
 	case 0x10c: {
 		char *end;
 
@@ -161,6 +163,12 @@ struct us_stack *ex_stack_up(const struct ex_opts *o, uint32_t *addr_out)
 		if (r < 0)
 			ex_die("us_route_add", strerror(-r));
 	}
+	if (o->latency) {
+		r = us_latency_enable(st, true);
+		if (r < 0)
+			ex_die("us_latency_enable", strerror(-r));
+		ex_latency = true;
+	}
 	if (addr_out)
 		*addr_out = addr;
 	return st;
@@ -206,6 +214,10 @@ int ex_stack_down(struct us_stack *st, int status)
 				(unsigned long long)tx.dropped, (unsigned long long)tx.duplicated,
 				(unsigned long long)tx.reordered, (unsigned long long)tx.corrupted);
 		ex_fault = NULL;
+	}
+	if (ex_latency) {
+		us_latency_dump(st, stderr);
+		ex_latency = false;
 	}
 	if (us_stack_destroy(st) != 0) {
 		fprintf(stderr, "skbs leaked\n");

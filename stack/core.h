@@ -121,6 +121,7 @@ struct udp_table {
 };
 
 struct sock_stack;
+struct latency_state;
 
 struct us_stack {
 	/* The stack lock: the socket API and the loop (us_stack_poll, the stack thread) hold it while
@@ -149,6 +150,8 @@ struct us_stack {
 	uint64_t icmp_tokens_milli;  /* error token bucket, thousandths of a token */
 	uint64_t icmp_tokens_ns;     /* last refill time */
 	struct us_stats stats;
+	struct latency_state *lat; /* per-layer timing (latency.c); NULL until first switched on */
+	bool lat_on;	       /* timing is on: the one flag every stage tests */
 };
 
 #define ETH_INC(st, f) ((st)->stats.eth[ETH_MIB_##f]++)

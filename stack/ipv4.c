@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "latency.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
 #include "wire/udp.h"
@@ -26,6 +27,7 @@ void ip_rcv(struct us_stack *st, struct sk_buff *skb)
 	enum ipv4_bad bad;
 	uint32_t daddr, saddr;
 
+	lat_stamp(st, skb, US_LAT_RX_IP);
 	IP_INC(st, InReceives);
 	bad = ipv4_check(h, skb->len);
 	if (bad == IPV4_BAD_TRUNCATED_HDR || bad == IPV4_BAD_VERSION || bad == IPV4_BAD_IHL) {
@@ -114,6 +116,7 @@ int ip_output(struct us_stack *st, struct sk_buff *skb, const struct ip_out *o)
 	uint8_t *h, ttl;
 	int r;
 
+	lat_stamp(st, skb, US_LAT_TX_IP);
 	r = route_lookup(st, o->daddr, &rt);
 	if (r < 0) {
 		IP_INC(st, OutNoRoutes);

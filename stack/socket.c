@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 
 #include "checksum.h"
+#include "latency.h"
 #include "tcp.h"
 #include "ustack/proto.h"
 #include "ustack/socket.h"
@@ -519,6 +520,7 @@ static ssize_t sock_sendmsg(int fd, const struct iovec *iov, int iovcnt, int fla
 	r = iov_load(&c, iov, iovcnt);
 	if (r < 0)
 		return sock_file_ret(f, r);
+	lat_app_send(f->st, true);
 	switch (f->kind) {
 	case SK_TCP:
 		/* a TCP socket ignores the address (tcp_sendmsg) */
@@ -562,6 +564,7 @@ static ssize_t sock_sendmsg(int fd, const struct iovec *iov, int iovcnt, int fla
 		r = ping_send(f, &c, daddr ? daddr : f->ping_peer);
 		break;
 	}
+	lat_app_send(f->st, false);
 	return sock_file_ret(f, r);
 }
 

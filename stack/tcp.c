@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "latency.h"
 #include "siphash.h"
 #include "wire/ipv4.h"
 #include "ustack/proto.h"
@@ -665,6 +666,7 @@ int tcp_sendmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt)
 			TCP_SKB_CB(tail)->sent = 0;
 			TCP_SKB_CB(tail)->retrans = 0;
 			skb_queue_tail(&tp->write_q, tail);
+			lat_tx_start(st, tail);
 			if (!tp->send_head)
 				tp->send_head = tail;
 			room = tp->mss;
@@ -735,6 +737,7 @@ int tcp_recvmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, bool p
 		if (peek)
 			continue;
 		if (n == skb->len) {
+			lat_stamp(tp->st, skb, US_LAT_RX_APP); /* its last byte is read */
 			skb_unlink(&tp->rcv_q, skb); /* takes its bytes off the queue's count */
 			skb_free(skb);
 			next = skb_peek(&tp->rcv_q);

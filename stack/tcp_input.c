@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "latency.h"
 #include "wire/ipv4.h"
 
 /* RFC 7323 §5.5: TS.Recent older than 24 days is too old for PAWS */
@@ -569,6 +570,7 @@ static void tcp_ofo_drain(struct tcp_sock *tp)
 			uint32_t n = tp->rcv_nxt - cb->seq;
 			skb_pull(skb, n);
 			tp->rcv_nxt = data_end;
+			lat_stamp(tp->st, skb, US_LAT_RX_SOCKQ);
 			skb_queue_tail(&tp->rcv_q, skb);
 			tcp_wake(tp);
 		} else {
@@ -645,6 +647,7 @@ static void tcp_data_queue(struct tcp_sock *tp, struct sk_buff *skb)
 		cb->seq += n;
 	}
 	tp->rcv_nxt += skb->len;
+	lat_stamp(st, skb, US_LAT_RX_SOCKQ);
 	skb_queue_tail(&tp->rcv_q, skb);
 	tcp_wake(tp);
 	if (had_ofo) {
@@ -733,6 +736,7 @@ static bool tcp_fast_path(struct tcp_sock *tp, struct sk_buff *skb)
 		uint32_t len = skb->len;
 		TCPX_INC(st, TCPHPHits);
 		tp->rcv_nxt += len;
+		lat_stamp(st, skb, US_LAT_RX_SOCKQ);
 		skb_queue_tail(&tp->rcv_q, skb);
 		tcp_wake(tp);
 		tcp_schedule_ack(tp, len);
@@ -913,6 +917,7 @@ void tcp_v4_rcv(struct us_stack *st, struct sk_buff *skb)
 	struct tcp_sock *tp;
 	uint32_t hlen, saddr = ipv4_saddr(ih), daddr = ipv4_daddr(ih);
 
+	lat_stamp(st, skb, US_LAT_RX_L4);
 	TCP_INC(st, InSegs);
 	if (tcp_check(th, skb->len) != 0) {
 		TCP_INC(st, InErrs);

@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 
 #include "checksum.h"
+#include "latency.h"
 #include "ustack/proto.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
@@ -106,6 +107,7 @@ void udp_rcv(struct us_stack *st, struct sk_buff *skb)
 	struct udp_sock *u;
 	uint16_t ulen;
 
+	lat_stamp(st, skb, US_LAT_RX_L4);
 	if (skb->len < UDP_HDR_LEN) {
 		UDP_INC(st, InErrors);
 		goto drop;
@@ -140,6 +142,7 @@ void udp_rcv(struct us_stack *st, struct sk_buff *skb)
 	udp_cb(skb)->sport = udp_sport(h);
 	udp_cb(skb)->ttl = ipv4_ttl(skb_network_header(skb));
 	skb_pull(skb, UDP_HDR_LEN);
+	lat_stamp(st, skb, US_LAT_RX_SOCKQ);
 	skb_queue_tail(&u->rx, skb);
 	if (u->owner)
 		sock_wake(st, u->owner);
@@ -303,9 +306,11 @@ int udp_sendmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, size_t 
 			memcpy(h + off, iov[i].iov_base, iov[i].iov_len);
 		off += (int)iov[i].iov_len;
 	}
+	lat_tx_start(st, skb);
 	csum = csum_fold(csum_partial(h, ulen, csum_pseudo(o.saddr, daddr, IP_PROTO_UDP, ulen)));
 	put_be16(h + 6, csum ? csum : 0xffff); /* RFC 768: a computed zero is sent as all ones */
 	skb_reset_transport_header(skb);
+	lat_stamp(st, skb, US_LAT_TX_L4);
 	r = ip_output(st, skb, &o);
 	if (r < 0)
 		return r;
@@ -349,6 +354,7 @@ int udp_recvmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, bool pe
 		*ttl = udp_cb(skb)->ttl;
 	n = (int)skb->len;
 	if (!peek) {
+		lat_stamp(u->st, skb, US_LAT_RX_APP);
 		skb_unlink(&u->rx, skb);
 		skb_free(skb);
 	}
