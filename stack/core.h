@@ -73,6 +73,7 @@ struct udp_sock {
 	uint32_t rcvbuf; /* bytes */
 	bool reuseaddr;	 /* SO_REUSEADDR: the port may be shared with others that set it */
 	uint8_t ttl;	 /* IP_TTL for what it sends; 0: the stack's default */
+	uint8_t pmtudisc; /* IP_MTU_DISCOVER (IP_PMTUDISC_*): DF and the MTU for what it sends */
 	struct skb_queue rx; /* datagrams: data at the payload, network header at the IP header */
 };
 
@@ -215,6 +216,7 @@ struct ip_out {
 	uint8_t ttl; /* 0: default */
 	uint8_t tos;
 	bool df;
+	bool ignore_pmtu; /* fragment at the device's MTU, not a path MTU learned (IP_PMTUDISC_PROBE) */
 	const uint8_t *opts; /* IP options, a multiple of 4 bytes (at most 40); NULL: none */
 	uint8_t optlen;
 };

@@ -146,7 +146,7 @@ int ip_output(struct us_stack *st, struct sk_buff *skb, const struct ip_out *o)
 	skb_reset_network_header(skb);
 	skb->protocol = 0x0800;
 	IP_INC(st, OutRequests);
-	mtu = ip_pmtu_get(st, o->daddr, rt.iface->dev->mtu);
+	mtu = o->ignore_pmtu ? rt.iface->dev->mtu : ip_pmtu_get(st, o->daddr, rt.iface->dev->mtu);
 	if (tot > mtu) {
 		if (o->df || hlen > IPV4_HDR_MIN) {
 			/* RFC 1122 §3.3.3: a datagram that may not be fragmented is not sent (nor, here,

@@ -212,6 +212,14 @@ static int ip_set(struct us_file *f, int name, const void *v, socklen_t len)
 	case IP_RECVTTL:
 		f->recvttl = val != 0;
 		return 0;
+	case IP_MTU_DISCOVER:
+		/* ip(7); only UDP sockets take it here: TCP sets DF on every segment anyway */
+		if (f->kind != SK_UDP)
+			return -ENOPROTOOPT;
+		if (val < IP_PMTUDISC_DONT || val > IP_PMTUDISC_OMIT)
+			return -EINVAL;
+		f->u->pmtudisc = (uint8_t)val;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -433,6 +441,11 @@ static int ip_get(struct us_file *f, int name, void *v, socklen_t *len)
 		break;
 	case IP_RECVTTL:
 		val = f->recvttl;
+		break;
+	case IP_MTU_DISCOVER:
+		if (f->kind != SK_UDP)
+			return -ENOPROTOOPT;
+		val = f->u->pmtudisc;
 		break;
 	default:
 		return -ENOPROTOOPT;

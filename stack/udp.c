@@ -9,6 +9,7 @@
 #include "core.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -258,6 +259,26 @@ static int udp_take_error(struct udp_sock *u)
 	return e;
 }
 
+/* IP_MTU_DISCOVER as Linux's __ip_append_data and __ip_make_skb apply it to a datagram of tot bytes
+ * (IP header included) on a device of dev_mtu: which MTU it must fit (the path MTU learned from
+ * fragmentation-needed messages, RFC 1191, or with PROBE, INTERFACE and OMIT the device's), whether
+ * it may be fragmented (DONT, WANT, OMIT) or fails with EMSGSIZE when larger (DO, PROBE, INTERFACE),
+ * and whether DF is set: always with DO and PROBE, with WANT when it fits (RFC 1191 §3: a host doing
+ * path MTU discovery sets DF), never with the others. */
+static int udp_pmtudisc(const struct udp_sock *u, struct ip_out *o, uint32_t dev_mtu, uint32_t tot)
+{
+	uint32_t mtu;
+
+	o->ignore_pmtu = u->pmtudisc >= IP_PMTUDISC_PROBE;
+	mtu = o->ignore_pmtu ? dev_mtu : ip_pmtu_get(u->st, o->daddr, dev_mtu);
+	if (tot > mtu && u->pmtudisc != IP_PMTUDISC_DONT && u->pmtudisc != IP_PMTUDISC_WANT &&
+	    u->pmtudisc != IP_PMTUDISC_OMIT)
+		return -EMSGSIZE; /* Linux counts nothing for it: it never reaches IP */
+	o->df = u->pmtudisc == IP_PMTUDISC_DO || u->pmtudisc == IP_PMTUDISC_PROBE ||
+		(u->pmtudisc == IP_PMTUDISC_WANT && tot <= mtu);
+	return 0;
+}
+
 int udp_sendmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, size_t len, uint32_t daddr,
 		uint16_t dport)
 {
@@ -293,6 +314,9 @@ int udp_sendmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, size_t 
 	o.saddr = u->laddr ? u->laddr : rt.saddr;
 	o.daddr = daddr;
 	ulen = (uint16_t)(UDP_HDR_LEN + len);
+	r = udp_pmtudisc(u, &o, rt.iface->dev->mtu, IPV4_HDR_MIN + ulen);
+	if (r < 0)
+		return r;
 	skb = skb_alloc(st->pool, SKB_MAX_HEADER + ulen);
 	if (!skb) {
 		UDP_INC(st, SndbufErrors);
