@@ -111,6 +111,8 @@ int main(int argc, char **argv)
 		return ex_stack_down(st, 1);
 	}
 	want_ttl = us_setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one)) == 0;
+	/* as iputils ping: every ICMP error about our requests is reported, not only the hard ones */
+	us_setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
 	pkt[0] = ICMP_ECHO_REQUEST; /* code, checksum and identifier stay 0: the stack fills them */
 	for (long i = 0; i < size; i++)
 		pkt[ICMP_HDR + i] = (uint8_t)(0x10 + i);

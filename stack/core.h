@@ -90,6 +90,10 @@ struct icmp_echo_sock {
 	struct us_stack *st;
 	void *owner; /* the socket layer's handle; NULL: none */
 	uint16_t id;
+	/* Which ICMP errors are queued, as Linux's ping_err decides: every one when all_errors (the
+	 * us_ping API; a ping socket with IP_RECVERR), else only hard ones while connected. */
+	bool all_errors;
+	bool connected;
 	struct skb_queue rx; /* replies and errors; data at the echo payload */
 };
 
@@ -250,8 +254,10 @@ void icmp_rcv(struct us_stack *st, struct sk_buff *skb);
 void icmp_send_error(struct us_stack *st, const struct sk_buff *skb, uint8_t type, uint8_t code,
 		     uint32_t info);
 void icmp_destroy(struct us_stack *st);
-/* An error about an ICMP message we sent (quoted: its IP header and at least 8 bytes) from `from`. */
-void icmp_local_error(struct us_stack *st, const uint8_t *quoted, uint32_t len, int err, uint32_t from);
+/* An error about an ICMP message we sent (quoted: its IP header and at least 8 bytes) from `from`;
+ * hard as Linux's icmp_err_convert says. */
+void icmp_local_error(struct us_stack *st, const uint8_t *quoted, uint32_t len, int err, bool hard,
+		      uint32_t from);
 
 /* udp.c */
 int udp_init(struct us_stack *st);

@@ -171,7 +171,8 @@ void ip_local_error(struct us_stack *st, const struct sk_buff *skb, int err)
 		udp_err(st, h, skb->len, err);
 		break;
 	case IP_PROTO_ICMP:
-		icmp_local_error(st, h, skb->len, err, ipv4_daddr(h));
+		/* Linux sends itself a host unreachable (ipv4_link_failure): a soft error */
+		icmp_local_error(st, h, skb->len, err, false, ipv4_daddr(h));
 		break;
 	default:
 		break;

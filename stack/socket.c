@@ -117,6 +117,8 @@ static int ping_open(struct us_file *f, uint16_t id)
 	}
 	f->ping = (struct icmp_echo_sock *)p;
 	f->ping->owner = f;
+	f->ping->all_errors = f->recverr;
+	f->ping->connected = f->ping_peer != 0;
 	f->ping_id = id;
 	return 0;
 }
@@ -378,8 +380,10 @@ int us_connect(int fd, const struct sockaddr *sa, socklen_t len)
 		r = sock_addr_in(sa, len, &addr, &port, false);
 		if (r == 0 && !f->ping)
 			r = ping_open(f, 0);
-		if (r == 0)
+		if (r == 0) {
 			f->ping_peer = addr;
+			f->ping->connected = true;
+		}
 		break;
 	default:
 		r = -ENOTSOCK;
@@ -695,7 +699,7 @@ static ssize_t ping_recv_locked(struct us_file *f, struct iov_cursor *c, int fla
 	us_ping_recv((struct us_ping *)f->ping, &rep, buf + ICMP_HDR_LEN, 0x10000);
 	if (rep.error) {
 		free(buf);
-		return rep.error; /* ping_err without IP_RECVERR: the error, once */
+		return rep.error; /* ping_err's sk_err: the error, once */
 	}
 	/* the reply as it came, from its ICMP header (ping_recvmsg) */
 	buf[0] = ICMP_ECHOREPLY;
