@@ -287,7 +287,8 @@ void sock_stack_destroy(struct us_stack *st);
 int tcp_init(struct us_stack *st);
 void tcp_destroy(struct us_stack *st);
 void tcp_v4_rcv(struct us_stack *st, struct sk_buff *skb);
-/* An ICMP error quoting a TCP segment we sent; hard as Linux's icmp_err_convert says. */
-void tcp_v4_err(struct us_stack *st, const uint8_t *quoted, uint32_t len, int err, bool hard);
+/* An ICMP error quoting a TCP segment we sent (or a neighbour that never answered, ip_local_error):
+ * as Linux's tcp_v4_err, hard or soft alike. */
+void tcp_v4_err(struct us_stack *st, const uint8_t *quoted, uint32_t len, int err);
 
 #endif

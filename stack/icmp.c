@@ -193,7 +193,7 @@ static void icmp_error_rcv(struct us_stack *st, struct sk_buff *skb, int err, bo
 		icmp_local_error(st, q, qlen, err, hard, ipv4_saddr(skb_network_header(skb)));
 		break;
 	case IP_PROTO_TCP:
-		tcp_v4_err(st, q, qlen, err, hard);
+		tcp_v4_err(st, q, qlen, err);
 		break;
 	default:
 		break;

@@ -174,6 +174,11 @@ void ip_local_error(struct us_stack *st, const struct sk_buff *skb, int err)
 		/* Linux sends itself a host unreachable (ipv4_link_failure): a soft error */
 		icmp_local_error(st, h, skb->len, err, false, ipv4_daddr(h));
 		break;
+	case IP_PROTO_TCP:
+		/* the same host unreachable reaches tcp_v4_err, which aborts a connection being opened:
+		 * connect fails with EHOSTUNREACH after the ARP requests, not after every SYN retry */
+		tcp_v4_err(st, h, skb->len, err);
+		break;
 	default:
 		break;
 	}
