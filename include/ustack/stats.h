@@ -37,6 +37,13 @@ extern "C" {
 	X(UnresolvedDiscards) /* packets dropped waiting for resolution (queue full, FAILED) */     \
 	X(TableFull)	   /* no entry could be made: the cache is at its limit */
 
+/* Ip.InDiscards stays 0 in ustack. Linux counts there a valid datagram it drops on the way in for
+ * want of resources: no private copy of a shared skb (ip_rcv_core's skb_share_check), or of a header
+ * it is about to write (ip_rcv_options' skb_cow). Neither arises here: every frame is received into
+ * a buffer of its own from the stack's pool (a device out of buffers drops the frame and counts it
+ * as its rx_dropped), and no layer writes into a received datagram (an echo reply's options are
+ * built in the reply). Resource drops further up count where Linux counts them: Ip.ReasmFails
+ * (reassembly), Udp.RcvbufErrors, TcpExt.ListenDrops and the like. */
 #define US_IP_MIB(X)                                                                             \
 	X(InReceives)                                                                            \
 	X(InHdrErrors)                                                                           \
