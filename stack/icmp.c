@@ -186,7 +186,9 @@ static void icmp_error_rcv(struct us_stack *st, struct sk_buff *skb, int err, bo
 		return; /* only the first fragment carries the ports or the echo id */
 	switch (ipv4_proto(q)) {
 	case IP_PROTO_UDP:
-		if (hard)
+		/* fragmentation needed too: Linux's __udp4_lib_err makes it a hard EMSGSIZE unless
+		 * the socket set IP_PMTUDISC_DONT (udp_err knows) */
+		if (hard || err == -EMSGSIZE)
 			udp_err(st, q, qlen, err);
 		break;
 	case IP_PROTO_ICMP:

@@ -162,6 +162,8 @@ void udp_err(struct us_stack *st, const uint8_t *quoted, uint32_t len, int err)
 		return;
 	u = udp_lookup(st, ipv4_saddr(quoted), udp_sport(uh), ipv4_daddr(quoted), udp_dport(uh));
 	if (u && u->raddr == ipv4_daddr(quoted) && u->rport == udp_dport(uh)) {
+		if (err == -EMSGSIZE && u->pmtudisc == IP_PMTUDISC_DONT)
+			return; /* the path MTU is learned (icmp.c); a sender that fragments is not told */
 		u->err = err;
 		if (u->owner)
 			sock_wake(st, u->owner);

@@ -654,6 +654,50 @@ START_TEST(test_socket_mtu_discover)
 }
 END_TEST
 
+/* A connected UDP socket told that its datagram needs fragmenting (RFC 1191 §4: type 3, code 4,
+ * the next-hop MTU): with IP_PMTUDISC_DO the next recv fails with EMSGSIZE, once, as Linux's
+ * __udp4_lib_err (hard unless IP_PMTUDISC_DONT); with DONT (the stack's default) it is not told,
+ * and its datagrams are fragmented to the MTU learned. */
+START_TEST(test_socket_frag_needed_error)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9),
+				  .sin_addr.s_addr = htonl(PEER_IP) };
+	static uint8_t data[1472];
+	uint8_t sent[1600], icmp[64], f[128], buf[16];
+	int fd, mode = IP_PMTUDISC_DO;
+	uint32_t n;
+
+	th_setup(&t, true);
+	fd = us_socket_on(t.st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_eq(us_connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	ck_assert_int_eq(us_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &mode, sizeof(mode)), 0);
+	ck_assert_int_eq(us_send(fd, data, sizeof(data), 0), (int)sizeof(data));
+	us_stack_poll(t.st);
+	ck_assert_int_eq(th_recv(&t, sent, sizeof(sent)), 14 + 1500);
+	n = th_icmp_msg(icmp, 3, 4, 1280, sent + 14, 28);
+	th_send(&t, f, th_ipv4(f, PEER_IP, ST_IP, 1, 0x4322, 0, 64, icmp, n));
+	ck_assert_int_eq(us_recv(fd, buf, sizeof(buf), 0), -1);
+	ck_assert_int_eq(errno, EMSGSIZE);
+	ck_assert_int_eq(us_recv(fd, buf, sizeof(buf), 0), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+
+	mode = IP_PMTUDISC_DONT;
+	ck_assert_int_eq(us_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &mode, sizeof(mode)), 0);
+	ck_assert_int_eq(us_send(fd, data, 1200, 0), 1200);
+	us_stack_poll(t.st);
+	ck_assert_int_eq(th_recv(&t, sent, sizeof(sent)), 14 + 1228);
+	n = th_icmp_msg(icmp, 3, 4, 1000, sent + 14, 28);
+	th_send(&t, f, th_ipv4(f, PEER_IP, ST_IP, 1, 0x4323, 0, 64, icmp, n));
+	ck_assert_int_eq(us_recv(fd, buf, sizeof(buf), 0), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(us_send(fd, data, 1200, 0), 1200);
+	us_stack_poll(t.st);
+	ck_assert_int_eq(th_drain(&t), 2); /* fragmented to 1,000 */
+	us_close(fd);
+	th_teardown(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("udp");
@@ -680,6 +724,7 @@ int main(void)
 	tcase_add_test(tc, test_send_no_route);
 	tcase_add_test(tc, test_send_errors);
 	tcase_add_test(tc, test_socket_mtu_discover);
+	tcase_add_test(tc, test_socket_frag_needed_error);
 	suite_add_tcase(s, tc);
 	return test_run(s);
 }
