@@ -17,6 +17,7 @@ volatile sig_atomic_t ex_stop;
 static struct us_stack *ex_started; /* the stack ex_stack_start runs in a thread */
 static struct netdev *ex_fault;	     /* the fault wrapper ex_stack_up put on the device, or NULL */
 static struct us_stack *volatile ex_usr1_stack; /* what SIGUSR1 dumps; NULL once it is going away */
+static bool ex_latency;		     /* --latency: print the table at exit */
 
 static void ex_on_signal(int sig)
 {
@@ -82,8 +83,9 @@ int ex_opt(struct ex_opts *o, int c, const char *arg)
 	case 0x109: o->dup = ex_parse_prob("dup", arg); return 1;
 	case 0x10a: o->reorder = ex_parse_prob("reorder", arg); return 1;
 	case 0x10b: o->corrupt = ex_parse_prob("corrupt", arg); return 1;
-	case 0x10e: o->ctl = arg; return 1;
-	case 0x10d: {
+	case 0x10d: o->latency = true; return 1;
+	case 0x10f: o->ctl = arg; return 1;
+	case 0x10e: {
 		char *end;
 
 		errno = 0;
@@ -184,6 +186,12 @@ struct us_stack *ex_stack_up(const struct ex_opts *o, uint32_t *addr_out)
 		if (r < 0)
 			ex_die("us_route_add", strerror(-r));
 	}
+	if (o->latency) {
+		r = us_latency_enable(st, true);
+		if (r < 0)
+			ex_die("us_latency_enable", strerror(-r));
+		ex_latency = true;
+	}
 	if (addr_out)
 		*addr_out = addr;
 	return st;
@@ -235,7 +243,7 @@ int ex_stack_down(struct us_stack *st, int status)
 		ex_started = NULL;
 	}
 	fprintf(stderr, "\n");
-	us_stats_dump(st, stderr);
+	us_stats_dump_raw(st, stderr);
 	if (ex_fault) {
 		struct netdev_fault_stats rx, tx;
 
@@ -248,6 +256,10 @@ int ex_stack_down(struct us_stack *st, int status)
 				(unsigned long long)tx.dropped, (unsigned long long)tx.duplicated,
 				(unsigned long long)tx.reordered, (unsigned long long)tx.corrupted);
 		ex_fault = NULL;
+	}
+	if (ex_latency) {
+		us_latency_dump(st, stderr);
+		ex_latency = false;
 	}
 	if (us_stack_destroy(st) != 0) {
 		fprintf(stderr, "skbs leaked\n");

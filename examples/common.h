@@ -29,6 +29,7 @@ struct ex_opts {
 	/* the fault wrapper on the TAP device, both directions (netdev_fault_config); all 0: none */
 	double loss, dup, reorder, corrupt;
 	uint64_t fault_seed; /* default 1 */
+	bool latency;	     /* per-layer timing on, its table printed at exit (ustack/latency.h) */
 	const char *ctl;     /* the control channel's socket path (us_stack_ctl_open), or NULL */
 	double stats_every;  /* seconds between dumps to stderr; 0: none */
 };
@@ -49,7 +50,8 @@ struct ex_opts {
 	{ "reorder", required_argument, NULL, 0x10a },                                             \
 	{ "corrupt", required_argument, NULL, 0x10b },                                             \
 	{ "fault-seed", required_argument, NULL, 0x10c },                                          \
-	{ "stats-every", required_argument, NULL, 0x10d }, { "ctl", required_argument, NULL, 0x10e }
+	{ "latency", no_argument, NULL, 0x10d },                                                   \
+	{ "stats-every", required_argument, NULL, 0x10e }, { "ctl", required_argument, NULL, 0x10f }
 
 #define EX_COMMON_HELP                                                                           \
 	"  --tap NAME      TAP device to create or attach to (default tap0)\n"                      \
@@ -62,6 +64,7 @@ struct ex_opts {
 	"  --reorder P     hold a frame back behind the next one with probability P\n"              \
 	"  --corrupt P     flip one bit of a frame with probability P (checksums catch it)\n"     \
 	"  --fault-seed N  the faults' random seed (default 1); their counters print at exit\n"   \
+	"  --latency       time every packet layer by layer; the table prints at exit\n"          \
 	"  --stats-every S print the counters and the socket table to stderr every S seconds\n"   \
 	"                  (SIGUSR1 prints them at once)\n"                                         \
 	"  --ctl PATH      answer ustack-stat on the UNIX socket PATH\n"                            \
@@ -83,7 +86,7 @@ struct us_stack *ex_stack_start(const struct ex_opts *o, uint32_t *addr);
  * read(2) of stdin returns EINTR. */
 void ex_signals(void);
 /* Stop the stack's thread if ex_stack_start started it, print the counters (the fault wrapper's too:
- * "Fault: rx_dropped=N ...") and tear the stack down;
+ * "Fault: rx_dropped=N ..."; with --latency the latency table) and tear the stack down;
  * returns the exit status (1 if skbs leaked). Close every socket first. */
 int ex_stack_down(struct us_stack *st, int status);
 

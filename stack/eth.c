@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "latency.h"
 #include "wire/eth.h"
 
 struct eth_handler {
@@ -28,6 +29,7 @@ void eth_rcv(struct us_stack *st, struct sk_buff *skb)
 	uint32_t hlen = ETH_HDR_LEN;
 	uint16_t type;
 
+	lat_stamp(st, skb, US_LAT_RX_ETH);
 	ETH_INC(st, InFrames);
 	if (skb->len < ETH_HDR_LEN) {
 		ETH_INC(st, InRunts);
@@ -73,6 +75,7 @@ int eth_output(struct us_stack *st, struct us_iface *ifc, struct sk_buff *skb, c
 {
 	uint8_t *h = skb_push(skb, ETH_HDR_LEN);
 
+	lat_stamp(st, skb, US_LAT_TX_LINK);
 	if (!h) {
 		skb_free(skb);
 		return -EINVAL;

@@ -74,8 +74,12 @@ struct stack_ctl {
 
 static void cmd_stats(struct us_stack *st, const char *args, FILE *out)
 {
-	(void)args;
-	us_stats_dump(st, out);
+	if (strcmp(args, "raw") == 0)
+		us_stats_dump_raw(st, out); /* a line per group, NAME=VALUE: for scripts */
+	else if (!*args)
+		us_stats_dump(st, out);
+	else
+		fprintf(out, "error: stats takes nothing or raw, not '%s'\n", args);
 }
 
 static void cmd_sockets(struct us_stack *st, const char *args, FILE *out)
@@ -101,7 +105,7 @@ static const struct ctl_cmd {
 	const char *help;
 	void (*run)(struct us_stack *st, const char *args, FILE *out);
 } ctl_cmds[] = {
-	{ "stats", "the counters, as us_stats_dump prints them", cmd_stats },
+	{ "stats", "the counters as netstat -s prints them; stats raw: NAME=VALUE lines", cmd_stats },
 	{ "sockets", "the socket table, as us_sockets_dump prints it", cmd_sockets },
 	{ "all", "stats, then sockets (an empty line means this)", cmd_all },
 	{ "help", "this list", cmd_help },

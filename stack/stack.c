@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "latency.h"
 #include "ustack/socket.h"
 #include "wire/ipv4.h"
 
@@ -78,6 +79,7 @@ uint64_t us_stack_destroy(struct us_stack *st)
 	for (int i = 0; i < US_MAX_IFACES; i++)
 		netdev_close(st->ifaces[i].dev);
 	timer_queue_destroy(&st->timers);
+	latency_destroy(st);
 	left = skb_pool_destroy(st->pool);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
@@ -93,6 +95,7 @@ int us_stack_add_netdev(struct us_stack *st, struct netdev *dev)
 			st->ifaces[i].dev = dev;
 			st->ifaces[i].ifindex = i + 1;
 			dev->ifindex = i + 1;
+			latency_attach(st, dev);
 			return i + 1;
 		}
 	}

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "latency.h"
 #include "siphash.h"
 #include "wire/ipv4.h"
 #include "ustack/proto.h"
@@ -665,6 +666,7 @@ int tcp_sendmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt)
 			TCP_SKB_CB(tail)->sent = 0;
 			TCP_SKB_CB(tail)->retrans = 0;
 			skb_queue_tail(&tp->write_q, tail);
+			lat_tx_start(st, tail);
 			if (!tp->send_head)
 				tp->send_head = tail;
 			room = tp->mss;
@@ -735,6 +737,7 @@ int tcp_recvmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, bool p
 		if (peek)
 			continue;
 		if (n == skb->len) {
+			lat_stamp(tp->st, skb, US_LAT_RX_APP); /* its last byte is read */
 			skb_unlink(&tp->rcv_q, skb); /* takes its bytes off the queue's count */
 			skb_free(skb);
 			next = skb_peek(&tp->rcv_q);
@@ -1004,7 +1007,7 @@ int us_tcp_getpeername(const struct us_tcp *t, uint32_t *addr, uint16_t *port)
 	return 0;
 }
 
-void tcp_v4_err(struct us_stack *st, const uint8_t *q, uint32_t len, int err, bool hard)
+void tcp_v4_err(struct us_stack *st, const uint8_t *q, uint32_t len, int err)
 {
 	const uint8_t *th = q + ipv4_hlen(q);
 	struct tcp_sock *tp;
@@ -1028,9 +1031,11 @@ void tcp_v4_err(struct us_stack *st, const uint8_t *q, uint32_t len, int err, bo
 		}
 		return;
 	}
-	/* RFC 1122 §4.2.3.9: a hard error aborts a connection being opened; the others are only
-	 * reported if the connection later times out */
-	if (tp->state == TCP_SYN_SENT && hard) {
+	/* RFC 1122 §4.2.3.9 would abort only on a hard error; Linux's tcp_v4_err aborts a connection
+	 * in SYN-SENT on any error it believes (net or host unreachable, time exceeded too), and we do
+	 * as Linux: connect() fails at once with the error. In the other states the errors are not
+	 * reported (Linux keeps a soft one for a later timeout; we keep none). */
+	if (tp->state == TCP_SYN_SENT) {
 		TCP_INC(st, AttemptFails);
 		tcp_done(tp, err);
 	}

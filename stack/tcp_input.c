@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "latency.h"
 #include "wire/ipv4.h"
 
 /* RFC 7323 §5.5: TS.Recent older than 24 days is too old for PAWS */
@@ -128,8 +129,10 @@ static void tcp_rcv_listen(struct tcp_sock *l, struct sk_buff *skb)
 	struct tcp_sock *c;
 	bool reset;
 
-	if (cb->flags & TCPF_RST)
+	if (cb->flags & TCPF_RST) {
+		TCPX_INC(st, TCPRstDiscards);
 		goto drop; /* "An incoming RST segment could not be valid ... ignore it" */
+	}
 	if (cb->flags & TCPF_ACK) {
 		/* RFC 4987 §3.6: the third segment of a handshake whose SYN-ACK carried a SYN cookie
 		 * makes the child, which takes it as SYN-RECEIVED takes the ACK of its SYN-ACK */
@@ -571,6 +574,7 @@ static void tcp_ofo_drain(struct tcp_sock *tp)
 			skb_pull(skb, n);
 			tp->bytes_received += data_end - tp->rcv_nxt;
 			tp->rcv_nxt = data_end;
+			lat_stamp(tp->st, skb, US_LAT_RX_SOCKQ);
 			skb_queue_tail(&tp->rcv_q, skb);
 			tcp_wake(tp);
 		} else {
@@ -648,6 +652,7 @@ static void tcp_data_queue(struct tcp_sock *tp, struct sk_buff *skb)
 	}
 	tp->rcv_nxt += skb->len;
 	tp->bytes_received += skb->len;
+	lat_stamp(st, skb, US_LAT_RX_SOCKQ);
 	skb_queue_tail(&tp->rcv_q, skb);
 	tcp_wake(tp);
 	if (had_ofo) {
@@ -738,6 +743,7 @@ static bool tcp_fast_path(struct tcp_sock *tp, struct sk_buff *skb)
 		TCPX_INC(st, TCPHPHits);
 		tp->rcv_nxt += len;
 		tp->bytes_received += len;
+		lat_stamp(st, skb, US_LAT_RX_SOCKQ);
 		skb_queue_tail(&tp->rcv_q, skb);
 		tcp_wake(tp);
 		tcp_schedule_ack(tp, len);
@@ -918,6 +924,7 @@ void tcp_v4_rcv(struct us_stack *st, struct sk_buff *skb)
 	struct tcp_sock *tp;
 	uint32_t hlen, saddr = ipv4_saddr(ih), daddr = ipv4_daddr(ih);
 
+	lat_stamp(st, skb, US_LAT_RX_L4);
 	TCP_INC(st, InSegs);
 	if (tcp_check(th, skb->len) != 0) {
 		TCP_INC(st, InErrs);
@@ -951,7 +958,9 @@ void tcp_v4_rcv(struct us_stack *st, struct sk_buff *skb)
 	if (!tp)
 		tp = tcp_lookup_listener(st, daddr, tcp_dport(th));
 	if (!tp) {
-		/* §3.10.7.1: CLOSED */
+		/* §3.10.7.1: CLOSED; "An incoming segment containing a RST is discarded" */
+		if (cb->flags & TCPF_RST)
+			TCPX_INC(st, TCPRstDiscards);
 		tcp_send_reset(st, skb);
 		goto drop;
 	}

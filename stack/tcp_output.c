@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "latency.h"
 #include "wire/ipv4.h"
 
 uint32_t tcp_now_ts(const struct tcp_sock *tp)
@@ -203,6 +204,7 @@ static int tcp_transmit_skb(struct tcp_sock *tp, struct sk_buff *skb)
 
 	if (!n)
 		return -ENOBUFS;
+	lat_tx_segment(tp->st, n, skb);
 	if (tp->state != TCP_SYN_SENT)
 		flags |= TCPF_ACK;
 	/* RFC 9293 §3.9.1.2 (MUST-61), RFC 1122 §4.2.2.2: with no PUSH flag on SEND, the last buffered

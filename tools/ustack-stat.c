@@ -34,11 +34,12 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: ustack-stat [--watch SECONDS] [--count N] [--timeout SECONDS] PATH [COMMAND]\n"
+		"usage: ustack-stat [--watch SECONDS] [--count N] [--timeout SECONDS] PATH [COMMAND [ARG]]\n"
 		"\n"
 		"Ask the ustack whose control socket is PATH (a program started with --ctl PATH, or one\n"
 		"that called us_stack_ctl_open) for COMMAND and print the reply:\n"
-		"  stats     the counters, as netstat -s groups them (Ip, Icmp, Udp, Tcp, TcpExt, ...)\n"
+		"  stats     the counters, as netstat -s prints them (Ip, Icmp, Udp, Tcp, TcpExt, ...)\n"
+		"  stats raw the same, a line of NAME=VALUE per group, for scripts\n"
 		"  sockets   the socket table, as ss -tuanieo prints it, with ss -ti's line per TCP socket\n"
 		"  all       both (the default)\n"
 		"  help      the commands this stack knows\n"
@@ -179,6 +180,7 @@ int main(int argc, char **argv)
 	double watch = 0, timeout = 5;
 	unsigned long count = 0; /* 0: no limit */
 	const char *path, *cmd = "all";
+	static char line[201];
 	struct sigaction sa;
 	int c, status = EX_OK;
 
@@ -200,13 +202,26 @@ int main(int argc, char **argv)
 		default: usage(stderr); return EX_USAGE;
 		}
 	}
-	if (optind >= argc || argc - optind > 2) {
+	if (optind >= argc) {
 		usage(stderr);
 		return EX_USAGE;
 	}
 	path = argv[optind];
-	if (argc - optind == 2)
-		cmd = argv[optind + 1];
+	if (argc - optind >= 2) {
+		/* the command and its arguments, one line */
+		size_t n = 0;
+
+		cmd = line;
+		line[0] = '\0';
+		for (int i = optind + 1; i < argc; i++) {
+			int k = snprintf(line + n, sizeof(line) - n, "%s%s", i > optind + 1 ? " " : "", argv[i]);
+			if (k < 0 || (size_t)k >= sizeof(line) - n) {
+				fprintf(stderr, "ustack-stat: command too long\n");
+				return EX_USAGE;
+			}
+			n += (size_t)k;
+		}
+	}
 	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		fprintf(stderr, "ustack-stat: path too long: %s\n", path);
 		return EX_USAGE;

@@ -37,6 +37,13 @@ extern "C" {
 	X(UnresolvedDiscards) /* packets dropped waiting for resolution (queue full, FAILED) */     \
 	X(TableFull)	   /* no entry could be made: the cache is at its limit */
 
+/* Ip.InDiscards stays 0 in ustack. Linux counts there a valid datagram it drops on the way in for
+ * want of resources: no private copy of a shared skb (ip_rcv_core's skb_share_check), or of a header
+ * it is about to write (ip_rcv_options' skb_cow). Neither arises here: every frame is received into
+ * a buffer of its own from the stack's pool (a device out of buffers drops the frame and counts it
+ * as its rx_dropped), and no layer writes into a received datagram (an echo reply's options are
+ * built in the reply). Resource drops further up count where Linux counts them: Ip.ReasmFails
+ * (reassembly), Udp.RcvbufErrors, TcpExt.ListenDrops and the like. */
 #define US_IP_MIB(X)                                                                             \
 	X(InReceives)                                                                            \
 	X(InHdrErrors)                                                                           \
@@ -128,7 +135,9 @@ extern "C" {
 	X(TCPDSACKRecv)                                                                          \
 	X(TCPSackRecovery)                                                                       \
 	X(TCPDSACKOldSent)                                                                       \
-	X(TCPDSACKOfoSent)
+	X(TCPDSACKOfoSent)                                                                       \
+	X(TCPRstDiscards) /* ustack's own: a RST to a closed port or a listener, discarded (RFC   \
+			   * 9293 §3.10.7.1, §3.10.7.2); Linux counts these under no name */
 
 #define US_ETH_ENUM(name) ETH_MIB_##name,
 #define US_ARP_ENUM(name) ARP_MIB_##name,
@@ -167,10 +176,24 @@ struct us_stack;
 const struct us_stats *us_stack_stats(const struct us_stack *st);
 /* One counter by group and name ("Ip", "InHdrErrors"); -1 when there is no such counter. */
 int64_t us_stats_get(const struct us_stack *st, const char *group, const char *name);
-/* All counters, a line per group as /proc/net/snmp prints them ("Ip: InReceives 3 InHdrErrors 0 ..."
- * would be two lines there; here it is "Ip: InReceives=3 InHdrErrors=0 ..."), then the devices and
- * the skb pool. */
+/* All counters as `netstat -s` prints Linux's: a heading per group, then a line per counter in
+ * netstat's own words where it has them ("    3 total packets received"), "    Name: N" where it has
+ * none; optional lines and TcpExt only when not zero, as netstat does. Then the devices (as
+ * `ip -s link`) and the skb pool. */
 void us_stats_dump(const struct us_stack *st, FILE *out);
+/* Every counter, one line per group for scripts: "Ip: InReceives=3 InHdrErrors=0 ...", then
+ * "Dev NAME: rx_packets=..." per device and "Skb: allocated=...". */
+void us_stats_dump_raw(const struct us_stack *st, FILE *out);
+/* Call fn for every counter of every group, in the order the dumps print them. */
+void us_stats_foreach(const struct us_stack *st,
+		      void (*fn)(void *arg, const char *group, const char *name, uint64_t value), void *arg);
+
+/* What a counter counts. Every discard in the stack moves exactly one DROP counter (its reason). A
+ * DROP_DETAIL counter moves together with the reason it refines, because Linux moves both (Ip
+ * InCsumErrors with InHdrErrors, Ip ReasmOverlaps with ReasmFails, TcpExt ListenOverflows with
+ * ListenDrops): *reason (when not NULL) is set to that reason's name in the same group. */
+enum us_stats_kind { US_STATS_OTHER, US_STATS_DROP, US_STATS_DROP_DETAIL };
+enum us_stats_kind us_stats_kind(const char *group, const char *name, const char **reason);
 
 /* The socket table as `ss -tuanieo` prints Linux's: a row per TCP, UDP and ping socket (Netid, State,
  * Recv-Q, Send-Q, Local Address:Port, Peer Address:Port, the pending timer as timer:(on,204ms,0), the

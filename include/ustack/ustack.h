@@ -5,6 +5,7 @@
 #define USTACK_USTACK_H
 
 #include "ustack/clock.h"
+#include "ustack/latency.h"
 #include "ustack/netdev.h"
 #include "ustack/proto.h"
 #include "ustack/ring.h"

@@ -4,7 +4,8 @@
 # (198.18.0.1, source port 40007), and:
 #   1. `ustack-stat PATH sockets` shows the listener and that ESTAB connection with the right peer,
 #      and its ss -ti line
-#   2. `ustack-stat PATH stats` shows the counters; --watch 0.2 --count 2 asks twice
+#   2. `ustack-stat PATH stats` shows the counters as netstat -s does, `stats raw` as NAME=VALUE;
+#      --watch 0.2 --count 2 asks twice
 #   3. kill -USR1 of the echo_server we started prints both dumps to its stderr
 #   4. --stats-every 1 printed periodic dumps meanwhile
 #   5. the server stops cleanly (no skb leaked) and its socket file is gone; ustack-stat then says
@@ -97,14 +98,22 @@ else
 	indent "$work/sockets.txt"
 fi
 
-# ---- 2. stats, --watch ----
+# ---- 2. stats, stats raw, --watch ----
 "$stat" "$ctl" stats >"$work/stats.txt" 2>&1
 rc=$?
-if [ $rc -eq 0 ] && grep -q '^Tcp: ActiveOpens=' "$work/stats.txt" && grep -q 'CurrEstab=1' "$work/stats.txt"; then
-	ok "ustack-stat stats: $(grep -o 'CurrEstab=[0-9]*' "$work/stats.txt"), $(grep -o 'InSegs=[0-9]*' "$work/stats.txt")"
+if [ $rc -eq 0 ] && grep -q '^Tcp:$' "$work/stats.txt" && grep -q '^    1 connections established$' "$work/stats.txt"; then
+	ok "ustack-stat stats: netstat -s form, \"1 connections established\""
 else
 	bad "ustack-stat stats: exit $rc"
 	indent "$work/stats.txt"
+fi
+"$stat" "$ctl" stats raw >"$work/raw.txt" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q '^Tcp: ActiveOpens=' "$work/raw.txt" && grep -q 'CurrEstab=1' "$work/raw.txt"; then
+	ok "ustack-stat stats raw: $(grep -o 'CurrEstab=[0-9]*' "$work/raw.txt"), $(grep -o 'InSegs=[0-9]*' "$work/raw.txt")"
+else
+	bad "ustack-stat stats raw: exit $rc"
+	indent "$work/raw.txt"
 fi
 "$stat" --watch 0.2 --count 2 "$ctl" >"$work/watch.txt" 2>&1
 rc=$?
@@ -125,7 +134,7 @@ requested() {
 }
 if until5 requested && kill -0 "$spid" 2>/dev/null; then
 	ok "kill -USR1: the dumps on stderr, the server still running"
-	sed -n '/ustack dump (requested)/,$p' "$work/echo.log" | grep -E '^(ustack dump|Tcp:)' | head -2 | cut -c1-120 | indent
+	sed -n '/ustack dump (requested)/,$p' "$work/echo.log" | grep -E -A2 '^(ustack dump|Tcp:)' | head -6 | indent
 else
 	bad "kill -USR1: no requested dump with the ESTAB row in echo_server's stderr"
 	tail -20 "$work/echo.log" | indent
