@@ -23,10 +23,12 @@
 
 /* ss's names for the states (sstate_name[] in iproute2's misc/ss.c) */
 static const char *const ss_state_names[] = {
-	[TCP_CLOSED] = "UNCONN",	  [TCP_LISTEN] = "LISTEN",	   [TCP_SYN_SENT] = "SYN-SENT",
-	[TCP_SYN_RECEIVED] = "SYN-RECV",  [TCP_ESTABLISHED] = "ESTAB",	   [TCP_FIN_WAIT_1] = "FIN-WAIT-1",
-	[TCP_FIN_WAIT_2] = "FIN-WAIT-2",  [TCP_CLOSE_WAIT] = "CLOSE-WAIT", [TCP_CLOSING] = "CLOSING",
-	[TCP_LAST_ACK] = "LAST-ACK",	  [TCP_TIME_WAIT] = "TIME-WAIT",
+	[TCP_CLOSED] = "UNCONN",	 [TCP_LISTEN] = "LISTEN",
+	[TCP_SYN_SENT] = "SYN-SENT",	 [TCP_SYN_RECEIVED] = "SYN-RECV",
+	[TCP_ESTABLISHED] = "ESTAB",	 [TCP_FIN_WAIT_1] = "FIN-WAIT-1",
+	[TCP_FIN_WAIT_2] = "FIN-WAIT-2", [TCP_CLOSE_WAIT] = "CLOSE-WAIT",
+	[TCP_CLOSING] = "CLOSING",	 [TCP_LAST_ACK] = "LAST-ACK",
+	[TCP_TIME_WAIT] = "TIME-WAIT",
 };
 
 /* "a.b.c.d:port", or "a.b.c.d:*" for port 0 (a listener's or an unconnected socket's peer) */
@@ -225,8 +227,10 @@ void sock_dump_locked(struct us_stack *st, FILE *out)
 	}
 	for (uint32_t i = 0; i < st->udp.nbuckets; i++) {
 		for (const struct udp_sock *u = st->udp.buckets[i]; u; u = u->hnext) {
-			print_row(out, "udp", u->raddr ? "ESTAB" : "UNCONN", u->rx.bytes, 0, u->laddr, u->lport,
-				  u->raddr, u->raddr ? u->rport : 0);
+			const char *state = u->raddr ? "ESTAB" : "UNCONN";
+
+			print_row(out, "udp", state, u->rx.bytes, 0, u->laddr, u->lport, u->raddr,
+				  u->raddr ? u->rport : 0);
 			print_owner(out, u->owner);
 			fprintf(out, "\n");
 		}

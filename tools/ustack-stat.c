@@ -214,7 +214,8 @@ int main(int argc, char **argv)
 		cmd = line;
 		line[0] = '\0';
 		for (int i = optind + 1; i < argc; i++) {
-			int k = snprintf(line + n, sizeof(line) - n, "%s%s", i > optind + 1 ? " " : "", argv[i]);
+			const char *sep = i > optind + 1 ? " " : "";
+			int k = snprintf(line + n, sizeof(line) - n, "%s%s", sep, argv[i]);
 			if (k < 0 || (size_t)k >= sizeof(line) - n) {
 				fprintf(stderr, "ustack-stat: command too long\n");
 				return EX_USAGE;

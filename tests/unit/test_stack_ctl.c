@@ -151,9 +151,11 @@ static void check_reply(const char *out, int lfd, int ufd)
 	ck_assert_ptr_nonnull(strstr(out, "\nSkb:\n    "));
 	/* ... and the socket table with our two sockets */
 	ck_assert_ptr_nonnull(strstr(out, "Netid State      Recv-Q  Send-Q  Local Address:Port"));
-	snprintf(row, sizeof(row), "tcp   LISTEN     0       16      0.0.0.0:6000          0.0.0.0:*             fd:%d\n", lfd);
+	snprintf(row, sizeof(row), "tcp   LISTEN     0       16      %-21s %-21s fd:%d\n", "0.0.0.0:6000",
+		 "0.0.0.0:*", lfd);
 	ck_assert_msg(strstr(out, row), "%s", out);
-	snprintf(row, sizeof(row), "udp   UNCONN     0       0       0.0.0.0:6001          0.0.0.0:*             fd:%d\n", ufd);
+	snprintf(row, sizeof(row), "udp   UNCONN     0       0       %-21s %-21s fd:%d\n", "0.0.0.0:6001",
+		 "0.0.0.0:*", ufd);
 	ck_assert_msg(strstr(out, row), "%s", out);
 }
 
