@@ -1,14 +1,16 @@
 /*
  * sock_ctl.c - watching a running stack from outside: the control channel (a UNIX stream socket that
- * answers `stats`, `sockets`, `all` with the dumps, for ustack-stat), dumps asked for from a signal
- * handler (us_stack_request_dump), and dumps every N seconds on the stack's timer queue.
+ * answers `stats` (`stats raw`), `sockets`, `all` and `help` from the table ctl_cmds, for
+ * ustack-stat), dumps asked for from a signal handler (us_stack_request_dump), and dumps every N
+ * seconds on the stack's timer queue.
  *
  * All of it runs in the stack's loop with the stack lock held, so what it prints is one consistent
- * picture, and nothing here ever blocks the loop:
+ * picture, and no client can hold the loop up:
  *  - every control-channel socket is non-blocking; a reply is rendered into memory at once (at most
  *    CTL_REPLY_MAX bytes; past that it is cut with a line saying so) and written as the client takes
- *    it; at most CTL_MAX_CLIENTS clients at once (more are closed at once), and a client that has not
- *    sent its command and taken its whole reply within CTL_CLIENT_TIMEOUT_NS is dropped;
+ *    it; at most CTL_MAX_CLIENTS clients at once (more are told "error: busy" and closed), and a
+ *    client that has not sent its command and taken its whole reply within CTL_CLIENT_TIMEOUT_NS is
+ *    dropped;
  *  - in a threaded stack (us_stack_start) the channel's own epoll fd sits in the stack thread's kernel
  *    epoll, so a client is served in the round right after it connects or writes, and an idle channel
  *    costs nothing;
