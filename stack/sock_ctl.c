@@ -279,6 +279,13 @@ static void ctl_rearm(struct us_stack *st)
 
 static void ctl_client_close(struct stack_ctl *c, struct ctl_client *cl)
 {
+	char junk[4096];
+
+	/* what the client wrote past its line goes unread; a UNIX socket closed with unread input
+	 * resets its peer (ECONNRESET), which could cost the client its reply: read it away first,
+	 * a bounded amount */
+	for (int i = 0; i < 16 && read(cl->fd, junk, sizeof(junk)) > 0; i++)
+		;
 	epoll_ctl(c->epfd, EPOLL_CTL_DEL, cl->fd, NULL);
 	close(cl->fd);
 	free(cl->out);

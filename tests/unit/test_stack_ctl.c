@@ -366,10 +366,31 @@ START_TEST(test_ctl_slow_clients)
 	out = NULL;
 	len = 0;
 	ck_assert(!drain(ninth, &out, &len));
+	/* 300 bytes and no newline: the first 255 are taken as the line, an unknown command */
+	{
+		char junk[300];
+		int j;
+
+		memset(junk, 'x', sizeof(junk));
+		close(tenth);
+		close(idle[6]); /* one idle client less: the stack sees it go, then j comes */
+		us_clock_advance(&clk, 100 * US_NSEC_PER_MSEC);
+		us_stack_poll(st);
+		j = ctl_connect();
+		ck_assert_int_eq(write(j, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+		us_clock_advance(&clk, 100 * US_NSEC_PER_MSEC);
+		us_stack_poll(st);
+		ck_assert(drain(j, &out, &len));
+		ck_assert_msg(strncmp(out, "error: unknown command 'xxx", 27) == 0, "%s", out);
+		free(out);
+		out = NULL;
+		len = 0;
+		close(j);
+	}
 	/* the idle ones are dropped at 5 s from their arrival (EOF), the ninth 0.1 s later */
-	us_clock_advance(&clk, 4900 * US_NSEC_PER_MSEC);
+	us_clock_advance(&clk, 4700 * US_NSEC_PER_MSEC); /* 1005.1 s */
 	us_stack_poll(st);
-	for (int i = 0; i < 7; i++) {
+	for (int i = 0; i < 6; i++) {
 		ck_assert(drain(idle[i], &out, &len));
 		ck_assert_uint_eq(len, 0);
 		close(idle[i]);
@@ -380,7 +401,6 @@ START_TEST(test_ctl_slow_clients)
 	ck_assert(drain(ninth, &out, &len));
 	ck_assert_uint_eq(len, 0);
 	close(ninth);
-	close(tenth);
 	free(out);
 	stack_down(st, lfd, ufd);
 	dir_down();
