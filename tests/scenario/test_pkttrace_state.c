@@ -1,0 +1,323 @@
+/*
+ * test_pkttrace_state.c - the packet trace's TCP state lines: whole connections between two stacks
+ * on a pair wire (a at 198.18.0.1 listening on port 80, b at 198.18.0.2 connecting from port 40000),
+ * each stack tracing into its own open_memstream, and the state changes each wrote, with their
+ * reasons, checked line by line against RFC 9293 §3.3.2's diagram: the handshake, a close from the
+ * client, a close from the server, both at once (CLOSING), an abort and the reset it sends, a refused
+ * connect, an orphan left in FIN-WAIT-2, a keepalive that gives up and a connect whose SYNs go
+ * unanswered.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario.h"
+#include "ustack/proto.h"
+
+struct traced {
+	FILE *fp;
+	char *buf;
+	size_t len, pos;
+};
+
+static struct two t;
+static struct traced ta, tb;
+
+static void traced_open(struct traced *x, struct us_stack *st)
+{
+	memset(x, 0, sizeof(*x));
+	x->fp = open_memstream(&x->buf, &x->len);
+	ck_assert_ptr_nonnull(x->fp);
+	ck_assert_int_eq(us_pkttrace_set(st, x->fp, 0), 0);
+}
+
+static void traced_close(struct traced *x, struct us_stack *st)
+{
+	us_pkttrace_set(st, NULL, 0);
+	fclose(x->fp);
+	free(x->buf);
+}
+
+/* The state lines x got since the last call, without their time, are exactly want[0..n). */
+static void expect_states(struct traced *x, const char *who, const char *const *want, int n)
+{
+	int i = 0;
+
+	fflush(x->fp);
+	while (x->pos < x->len) {
+		char *line = x->buf + x->pos, *nl = memchr(line, '\n', x->len - x->pos);
+		char *rest;
+
+		ck_assert_ptr_nonnull(nl);
+		*nl = '\0';
+		x->pos = (size_t)(nl - x->buf) + 1;
+		rest = strchr(line, ' ');
+		ck_assert_ptr_nonnull(rest);
+		if (strncmp(rest, " TCP ", 5) != 0)
+			continue; /* a frame's line */
+		ck_assert_msg(i < n, "%s: an extra state line \"%s\"", who, line);
+		ck_assert_msg(strcmp(rest + 1, want[i]) == 0, "%s: \"%s\", expected \"%s\"", who, rest + 1,
+			      want[i]);
+		i++;
+	}
+	ck_assert_msg(i == n, "%s: %d state lines, %d expected", who, i, n);
+}
+
+#define EXPECT_A(...)                                                                   \
+	do {                                                                            \
+		const char *const w_[] = { __VA_ARGS__ };                               \
+		expect_states(&ta, "a", w_, (int)(sizeof(w_) / sizeof(w_[0])));         \
+	} while (0)
+#define EXPECT_B(...)                                                                   \
+	do {                                                                            \
+		const char *const w_[] = { __VA_ARGS__ };                               \
+		expect_states(&tb, "b", w_, (int)(sizeof(w_) / sizeof(w_[0])));         \
+	} while (0)
+
+#define SV "TCP 198.18.0.1:80 > 198.18.0.2:40000 " /* a's side of the connection */
+#define CL "TCP 198.18.0.2:40000 > 198.18.0.1:80 " /* b's */
+
+static void setup(void)
+{
+	test_setup();
+	two_up(&t, NULL, NULL);
+	traced_open(&ta, t.a);
+	traced_open(&tb, t.b);
+}
+
+static void teardown(void)
+{
+	two_run(&t, 200 * US_NSEC_PER_SEC); /* whatever is left, ends */
+	traced_close(&ta, t.a);
+	traced_close(&tb, t.b);
+	two_down(&t);
+	test_teardown();
+}
+
+/* An established connection: *l the listener, *s a's accepted side, *c b's. */
+static void connect_pair(struct us_tcp **l, struct us_tcp **s, struct us_tcp **c)
+{
+	int err;
+
+	*l = us_tcp_open(t.a);
+	ck_assert_int_eq(us_tcp_bind(*l, 0, 80), 0);
+	ck_assert_int_eq(us_tcp_listen(*l, 4), 0);
+	*c = us_tcp_open(t.b);
+	ck_assert_int_eq(us_tcp_bind(*c, 0, 40000), 0);
+	ck_assert_int_eq(us_tcp_connect(*c, A_IP, 80), -EINPROGRESS);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	*s = us_tcp_accept(*l, &err);
+	ck_assert_ptr_nonnull(*s);
+	EXPECT_A("TCP 0.0.0.0:80 > 0.0.0.0:0 CLOSED -> LISTEN (user listen)",
+		 SV "CLOSED -> SYN-RECEIVED (rcv SYN)",
+		 SV "SYN-RECEIVED -> ESTABLISHED (rcv ACK of SYN)");
+	EXPECT_B(CL "CLOSED -> SYN-SENT (user connect)",
+		 CL "SYN-SENT -> ESTABLISHED (rcv SYN-ACK)");
+}
+
+/* Some bytes each way: no state changes. */
+static void exchange(struct us_tcp *s, struct us_tcp *c)
+{
+	char buf[64];
+
+	ck_assert_int_eq(us_tcp_send(c, "GET /", 5), 5);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	ck_assert_int_eq(us_tcp_recv(s, buf, sizeof(buf)), 5);
+	ck_assert_int_eq(us_tcp_send(s, "200 OK", 6), 6);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	ck_assert_int_eq(us_tcp_recv(c, buf, sizeof(buf)), 6);
+	EXPECT_A();
+	EXPECT_B();
+}
+
+START_TEST(test_client_closes_first)
+{
+	struct us_tcp *l, *s, *c;
+
+	connect_pair(&l, &s, &c);
+	exchange(s, c);
+	us_tcp_close(c);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	EXPECT_B(CL "ESTABLISHED -> FIN-WAIT-1 (user close)",
+		 CL "FIN-WAIT-1 -> FIN-WAIT-2 (rcv ACK of FIN)");
+	EXPECT_A(SV "ESTABLISHED -> CLOSE-WAIT (rcv FIN)");
+	us_tcp_close(s);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	EXPECT_A(SV "CLOSE-WAIT -> LAST-ACK (user close)",
+		 SV "LAST-ACK -> CLOSED (rcv ACK of FIN)");
+	EXPECT_B(CL "FIN-WAIT-2 -> TIME-WAIT (rcv FIN)");
+	two_run(&t, 61 * US_NSEC_PER_SEC); /* 2 MSL, MSL 30 s */
+	EXPECT_B(CL "TIME-WAIT -> CLOSED (2MSL timeout)");
+	us_tcp_close(l);
+	EXPECT_A();
+}
+END_TEST
+
+START_TEST(test_server_closes_first)
+{
+	struct us_tcp *l, *s, *c;
+	char buf[8];
+
+	connect_pair(&l, &s, &c);
+	exchange(s, c);
+	us_tcp_close(s);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	EXPECT_A(SV "ESTABLISHED -> FIN-WAIT-1 (user close)",
+		 SV "FIN-WAIT-1 -> FIN-WAIT-2 (rcv ACK of FIN)");
+	EXPECT_B(CL "ESTABLISHED -> CLOSE-WAIT (rcv FIN)");
+	ck_assert_int_eq(us_tcp_recv(c, buf, sizeof(buf)), 0); /* EOF */
+	ck_assert_int_eq(us_tcp_shutdown(c, 1), 0);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	EXPECT_B(CL "CLOSE-WAIT -> LAST-ACK (user shutdown)",
+		 CL "LAST-ACK -> CLOSED (rcv ACK of FIN)");
+	EXPECT_A(SV "FIN-WAIT-2 -> TIME-WAIT (rcv FIN)");
+	two_run(&t, 61 * US_NSEC_PER_SEC);
+	EXPECT_A(SV "TIME-WAIT -> CLOSED (2MSL timeout)");
+	us_tcp_close(c);
+	us_tcp_close(l);
+	EXPECT_A();
+	EXPECT_B();
+}
+END_TEST
+
+/* RFC 9293 §3.6 figure 13: both FINs cross, CLOSING on each side. */
+START_TEST(test_simultaneous_close)
+{
+	struct us_tcp *l, *s, *c;
+
+	connect_pair(&l, &s, &c);
+	us_tcp_close(s);
+	us_tcp_close(c);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	EXPECT_A(SV "ESTABLISHED -> FIN-WAIT-1 (user close)",
+		 SV "FIN-WAIT-1 -> CLOSING (rcv FIN)",
+		 SV "CLOSING -> TIME-WAIT (rcv ACK of FIN)");
+	EXPECT_B(CL "ESTABLISHED -> FIN-WAIT-1 (user close)",
+		 CL "FIN-WAIT-1 -> CLOSING (rcv FIN)",
+		 CL "CLOSING -> TIME-WAIT (rcv ACK of FIN)");
+	two_run(&t, 61 * US_NSEC_PER_SEC);
+	EXPECT_A(SV "TIME-WAIT -> CLOSED (2MSL timeout)");
+	EXPECT_B(CL "TIME-WAIT -> CLOSED (2MSL timeout)");
+	us_tcp_close(l);
+}
+END_TEST
+
+START_TEST(test_abort_and_reset)
+{
+	struct us_tcp *l, *s, *c;
+
+	connect_pair(&l, &s, &c);
+	exchange(s, c);
+	us_tcp_abort(c);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	EXPECT_B(CL "ESTABLISHED -> CLOSED (abort)");
+	EXPECT_A(SV "ESTABLISHED -> CLOSED (rcv RST)");
+	us_tcp_close(s);
+	us_tcp_close(l);
+	EXPECT_A();
+}
+END_TEST
+
+START_TEST(test_connect_refused)
+{
+	struct us_tcp *c = us_tcp_open(t.b);
+
+	ck_assert_int_eq(us_tcp_bind(c, 0, 40000), 0);
+	ck_assert_int_eq(us_tcp_connect(c, A_IP, 80), -EINPROGRESS);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	EXPECT_B(CL "CLOSED -> SYN-SENT (user connect)",
+		 CL "SYN-SENT -> CLOSED (rcv RST)");
+	EXPECT_A();
+	us_tcp_close(c);
+}
+END_TEST
+
+/* Closed with data unread: a reset (RFC 2525 §2.17), not a FIN. */
+START_TEST(test_close_unread)
+{
+	struct us_tcp *l, *s, *c;
+
+	connect_pair(&l, &s, &c);
+	ck_assert_int_eq(us_tcp_send(c, "unread", 6), 6);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	us_tcp_close(s);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	EXPECT_A(SV "ESTABLISHED -> CLOSED (user close with unread data)");
+	EXPECT_B(CL "ESTABLISHED -> CLOSED (rcv RST)");
+	us_tcp_close(c);
+	us_tcp_close(l);
+}
+END_TEST
+
+/* A closed socket whose peer never sends its FIN leaves FIN-WAIT-2 after tcp_fin_timeout. */
+START_TEST(test_fin_wait_2_timeout)
+{
+	struct us_tcp *l, *s, *c;
+
+	connect_pair(&l, &s, &c);
+	us_tcp_close(c);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	EXPECT_B(CL "ESTABLISHED -> FIN-WAIT-1 (user close)",
+		 CL "FIN-WAIT-1 -> FIN-WAIT-2 (rcv ACK of FIN)");
+	two_run(&t, 61 * US_NSEC_PER_SEC);
+	EXPECT_B(CL "FIN-WAIT-2 -> CLOSED (FIN-WAIT-2 timeout)");
+	EXPECT_A(SV "ESTABLISHED -> CLOSE-WAIT (rcv FIN)");
+	us_tcp_close(s);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	/* b's end is gone: the FIN is answered with a reset */
+	EXPECT_A(SV "CLOSE-WAIT -> LAST-ACK (user close)",
+		 SV "LAST-ACK -> CLOSED (rcv RST)");
+	us_tcp_close(l);
+}
+END_TEST
+
+/* The peer vanishes (a's stack is torn down without a word): keepalive gives up (RFC 1122
+ * §4.2.3.6), and a connect toward it runs out of SYN retransmissions. */
+START_TEST(test_timeouts)
+{
+	struct us_tcp *l, *s, *c, *c2;
+
+	connect_pair(&l, &s, &c);
+	ck_assert_int_eq(us_tcp_set_keepalive(c, 1, 10, 1, 3), 0);
+	/* what a sends from now on goes to a MAC b does not have: b never hears of it */
+	ck_assert_int_eq(us_neigh_add(t.a, 1, B_IP, (const uint8_t[6]){ 2, 0, 0, 0, 0, 0xee }), 0);
+	us_tcp_abort(s);
+	us_tcp_close(l);
+	EXPECT_A(SV "ESTABLISHED -> CLOSED (abort)");
+	two_run(&t, 30 * US_NSEC_PER_SEC);
+	EXPECT_B(CL "ESTABLISHED -> CLOSED (keepalive timeout)");
+	us_tcp_close(c);
+	c2 = us_tcp_open(t.b);
+	ck_assert_int_eq(us_tcp_bind(c2, 0, 40001), 0);
+	ck_assert_int_eq(us_neigh_add(t.b, 1, A_IP, (const uint8_t[6]){ 2, 0, 0, 0, 0, 0xee }), 0);
+	ck_assert_int_eq(us_tcp_connect(c2, A_IP, 80), -EINPROGRESS);
+	two_run(&t, 200 * US_NSEC_PER_SEC);
+	EXPECT_B("TCP 198.18.0.2:40001 > 198.18.0.1:80 CLOSED -> SYN-SENT (user connect)",
+		 "TCP 198.18.0.2:40001 > 198.18.0.1:80 SYN-SENT -> CLOSED (RTO retries exhausted)");
+	us_tcp_close(c2);
+}
+END_TEST
+
+static Suite *pkttrace_state_suite(void)
+{
+	Suite *s = suite_create("pkttrace_state");
+	TCase *tc = tcase_create("states");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_client_closes_first);
+	tcase_add_test(tc, test_server_closes_first);
+	tcase_add_test(tc, test_simultaneous_close);
+	tcase_add_test(tc, test_abort_and_reset);
+	tcase_add_test(tc, test_connect_refused);
+	tcase_add_test(tc, test_close_unread);
+	tcase_add_test(tc, test_fin_wait_2_timeout);
+	tcase_add_test(tc, test_timeouts);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return test_run(pkttrace_state_suite());
+}
