@@ -1,6 +1,6 @@
 /*
  * common.h - what every example shares: the standard options (--tap, --addr, --gw, --pcap, --mac,
- * the faults --loss, --dup, --reorder, --corrupt, --fault-seed, and --help), bringing a stack up on a TAP device with them, stopping on SIGINT/SIGTERM, and a few
+ * the faults --loss, --dup, --reorder, --corrupt, --fault-seed, --pkttrace, and --help), bringing a stack up on a TAP device with them, stopping on SIGINT/SIGTERM, and a few
  * helpers for the socket examples (addresses, timed waits on a descriptor, connect with a timeout).
  */
 #ifndef USTACK_EXAMPLES_COMMON_H
@@ -28,6 +28,7 @@ struct ex_opts {
 	double loss, dup, reorder, corrupt;
 	uint64_t fault_seed; /* default 1 */
 	bool latency;	     /* per-layer timing on, its table printed at exit (ustack/latency.h) */
+	bool pkttrace;	     /* --pkttrace: every frame and TCP state change on stderr */
 };
 
 /* The long options every example accepts, to append to its own; values 0x100.. are taken.
@@ -46,7 +47,8 @@ struct ex_opts {
 	{ "reorder", required_argument, NULL, 0x10a },                                             \
 	{ "corrupt", required_argument, NULL, 0x10b },                                             \
 	{ "fault-seed", required_argument, NULL, 0x10c },                                          \
-	{ "latency", no_argument, NULL, 0x10d }
+	{ "latency", no_argument, NULL, 0x10d },                                                   \
+	{ "pkttrace", no_argument, NULL, 0x130 }
 
 #define EX_COMMON_HELP                                                                           \
 	"  --tap NAME      TAP device to create or attach to (default tap0)\n"                      \
@@ -60,6 +62,7 @@ struct ex_opts {
 	"  --corrupt P     flip one bit of a frame with probability P (checksums catch it)\n"     \
 	"  --fault-seed N  the faults' random seed (default 1); their counters print at exit\n"   \
 	"  --latency       time every packet layer by layer; the table prints at exit\n"          \
+	"  --pkttrace      print every frame in and out, decoded, and TCP state changes to stderr\n" \
 	"  --help          this text\n"
 
 extern volatile sig_atomic_t ex_stop;
