@@ -12,7 +12,7 @@
  * ICMP types and TCP options), docs/packet-trace.md lists it.
  *
  * Every read is checked against caplen: the decoder sees malformed frames (the fuzzer runs it on each
- * input). Lines are built in a fixed buffer and written with one fputs, under the stack lock.
+ * input). Lines are built in a fixed buffer and written with one fprintf, under the stack lock.
  */
 #include "pkttrace.h"
 
@@ -77,27 +77,50 @@ static const char *pt_lookup(const struct pt_name *t, uint32_t v)
 	return NULL;
 }
 
-/* tcpdump's ethertype_values, the part a userspace IPv4 stack meets */
+/* tcpdump's ethertype_values, the part a userspace IPv4 stack meets (and meets in fuzzing) */
 static const struct pt_name pt_ethertypes[] = {
-	{ 0x0200, "PUP" },	   { 0x0500, "Sprite" },     { 0x0600, "NS" },
-	{ 0x1000, "Trail" },	   { 0x0800, "IPv4" },	   { 0x0806, "ARP" },	     { 0x8035, "Reverse ARP" },
-	{ 0x86dd, "IPv6" },	   { 0x8100, "802.1Q" },     { 0x88a8, "802.1Q-QinQ" },
-	{ 0x88cc, "LLDP" },	   { 0x8847, "MPLS unicast" }, { 0x8848, "MPLS multicast" },
-	{ 0x8863, "PPPoE D" },	   { 0x8864, "PPPoE S" },    { 0x888e, "EAPOL" },
-	{ 0x9000, "Loopback" },	   { 0, NULL },
+	{ 0x0200, "PUP" },
+	{ 0x0500, "Sprite" },
+	{ 0x0600, "NS" },
+	{ 0x0800, "IPv4" },
+	{ 0x0806, "ARP" },
+	{ 0x1000, "Trail" },
+	{ 0x8035, "Reverse ARP" },
+	{ 0x8100, "802.1Q" },
+	{ 0x86dd, "IPv6" },
+	{ 0x8847, "MPLS unicast" },
+	{ 0x8848, "MPLS multicast" },
+	{ 0x8863, "PPPoE D" },
+	{ 0x8864, "PPPoE S" },
+	{ 0x888e, "EAPOL" },
+	{ 0x88a8, "802.1Q-QinQ" },
+	{ 0x88cc, "LLDP" },
+	{ 0x9000, "Loopback" },
+	{ 0, NULL },
 };
 
 /* ---- ARP (RFC 826), tcpdump's arp_print ---- */
 
 static const struct pt_name pt_arp_ops[] = {
-	{ 1, "Request" },	  { 2, "Reply" },	   { 3, "Reverse Request" },
-	{ 4, "Reverse Reply" },	  { 8, "Inverse Request" }, { 9, "Inverse Reply" },
-	{ 10, "NACK Reply" },	  { 0, NULL },
+	{ 1, "Request" },
+	{ 2, "Reply" },
+	{ 3, "Reverse Request" },
+	{ 4, "Reverse Reply" },
+	{ 8, "Inverse Request" },
+	{ 9, "Inverse Reply" },
+	{ 10, "NACK Reply" },
+	{ 0, NULL },
 };
 
 static const struct pt_name pt_arp_hrd[] = {
-	{ 1, "Ethernet" },   { 6, "TokenRing" }, { 7, "ArcNet" },   { 15, "FrameRelay" },
-	{ 19, "ATM" },	     { 24, "IEEE1394" }, { 32, "InfiniBand" }, { 0, NULL },
+	{ 1, "Ethernet" },
+	{ 6, "TokenRing" },
+	{ 7, "ArcNet" },
+	{ 15, "FrameRelay" },
+	{ 19, "ATM" },
+	{ 24, "IEEE1394" },
+	{ 32, "InfiniBand" },
+	{ 0, NULL },
 };
 
 static void pt_arp(struct pt_out *o, const uint8_t *p, uint32_t caplen, uint32_t length,
@@ -219,9 +242,15 @@ static const char *const pt_redirect[4] = {
 };
 
 static const struct pt_name pt_icmp_types[] = {
-	{ 0, "echo reply" },	      { 4, "source quench" },	  { 8, "echo request" },
-	{ 10, "router solicitation" }, { 13, "time stamp request" }, { 14, "time stamp reply" },
-	{ 15, "information request" }, { 16, "information reply" }, { 17, "address mask request" },
+	{ 0, "echo reply" },
+	{ 4, "source quench" },
+	{ 8, "echo request" },
+	{ 10, "router solicitation" },
+	{ 13, "time stamp request" },
+	{ 14, "time stamp reply" },
+	{ 15, "information request" },
+	{ 16, "information reply" },
+	{ 17, "address mask request" },
 	{ 0, NULL },
 };
 
@@ -394,10 +423,26 @@ static void pt_udp(struct pt_out *o, const uint8_t *p, uint32_t caplen, uint32_t
 /* ---- TCP (RFC 9293), tcpdump's tcp_print with -S, without -v ---- */
 
 static const struct pt_name pt_tcp_opts[] = {
-	{ 0, "eol" },	  { 1, "nop" },	    { 2, "mss" },	  { 3, "wscale" },   { 4, "sackOK" },
-	{ 5, "sack" },	  { 6, "echo" },    { 7, "echoreply" },	  { 8, "TS" },	     { 11, "cc" },
-	{ 12, "ccnew" },  { 13, "" },	    { 19, "md5" },	  { 20, "scps" },    { 28, "uto" },
-	{ 29, "tcp-ao" }, { 30, "mptcp" },  { 34, "tfo" },	  { 254, "exp" },    { 0, NULL },
+	{ 0, "eol" },
+	{ 1, "nop" },
+	{ 2, "mss" },
+	{ 3, "wscale" },
+	{ 4, "sackOK" },
+	{ 5, "sack" },
+	{ 6, "echo" },
+	{ 7, "echoreply" },
+	{ 8, "TS" },
+	{ 11, "cc" },
+	{ 12, "ccnew" },
+	{ 13, "" },
+	{ 19, "md5" },
+	{ 20, "scps" },
+	{ 28, "uto" },
+	{ 29, "tcp-ao" },
+	{ 30, "mptcp" },
+	{ 34, "tfo" },
+	{ 254, "exp" },
+	{ 0, NULL },
 };
 
 /* The options of a header whose length passed the checks: tcpdump's loop, which reports an option
