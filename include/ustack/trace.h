@@ -30,7 +30,8 @@ struct us_stack;
 /* Trace st's frames and TCP state changes into out (NULL: stop). out stays the caller's: it is never
  * closed, and must stay open until the trace is switched off or the stack destroyed. Lines are written
  * by the thread running the stack, under the stack lock, so any thread may call this while the stack
- * runs. 0, or -EINVAL for unknown flags. */
+ * runs; once it returns, the previous FILE is flushed and written no more, and may be closed. 0, or
+ * -EINVAL for a NULL stack or unknown flags. */
 int us_pkttrace_set(struct us_stack *st, FILE *out, unsigned flags);
 
 #ifdef __cplusplus

@@ -5,14 +5,20 @@
  * reasons, checked line by line against RFC 9293 §3.3.2's diagram: the handshake, a close from the
  * client, a close from the server, both at once (CLOSING), an abort and the reset it sends, a refused
  * connect, an orphan left in FIN-WAIT-2, a keepalive that gives up and a connect whose SYNs go
- * unanswered.
+ * unanswered. Then the switch itself, thrown from another thread while both stacks run in their own
+ * threads and 4 MB go through them: every line whole, no write to a FILE after the switch let go of
+ * it (ASan would see the freed FILE).
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "scenario.h"
 #include "ustack/proto.h"
+#include "ustack/socket.h"
 
 struct traced {
 	FILE *fp;
@@ -298,10 +304,127 @@ START_TEST(test_timeouts)
 }
 END_TEST
 
+/* ---- the switch, from another thread, while the stacks run in theirs ---- */
+
+#define BULK (4u << 20)
+
+struct threaded {
+	struct us_stack *a, *b;
+	int lfd;
+	atomic_int stop;
+	uint64_t received;
+	long switches;
+};
+
+static void *serve(void *arg)
+{
+	struct threaded *x = arg;
+	static char buf[65536];
+	int fd = us_accept(x->lfd, NULL, NULL);
+	ssize_t n;
+
+	ck_assert_int_ge(fd, 0);
+	while ((n = us_recv(fd, buf, sizeof(buf), 0)) > 0)
+		x->received += (uint64_t)n;
+	us_close(fd);
+	return NULL;
+}
+
+/* Switch both traces on, over, and off as fast as it can; each FILE is closed as soon as the switch
+ * has let go of it. */
+static void *switcher(void *arg)
+{
+	struct threaded *x = arg;
+
+	while (!atomic_load(&x->stop)) {
+		char *ba = NULL, *bb = NULL;
+		size_t la = 0, lb = 0;
+		FILE *fa = open_memstream(&ba, &la), *fb = open_memstream(&bb, &lb);
+
+		ck_assert(fa && fb);
+		ck_assert_int_eq(us_pkttrace_set(x->a, fa, 0), 0);
+		ck_assert_int_eq(us_pkttrace_set(x->b, fb, US_PKTTRACE_LINK), 0);
+		ck_assert_int_eq(us_pkttrace_set(x->b, fb, US_PKTTRACE_NO_STATE), 0);
+		ck_assert_int_eq(us_pkttrace_set(x->a, NULL, 0), 0);
+		ck_assert_int_eq(us_pkttrace_set(x->b, NULL, 0), 0);
+		fclose(fa);
+		fclose(fb);
+		/* whole lines only: each begins with a time and ends with a newline */
+		for (char *p = ba; p && *p; p = strchr(p, '\n') + 1) {
+			ck_assert(*p >= '0' && *p <= '9');
+			ck_assert_ptr_nonnull(strchr(p, '\n'));
+		}
+		for (char *p = bb; p && *p; p = strchr(p, '\n') + 1) {
+			ck_assert(*p >= '0' && *p <= '9');
+			ck_assert_ptr_nonnull(strchr(p, '\n'));
+		}
+		free(ba);
+		free(bb);
+		x->switches++;
+	}
+	return NULL;
+}
+
+START_TEST(test_switch_while_running)
+{
+	struct threaded x = { 0 };
+	struct us_stack_config ca = { .seed = 21 }, cb = { .seed = 22 };
+	struct netdev_pair_config pc = { .wire_capacity = 1u << 16 };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(80) };
+	struct netdev *da, *db;
+	pthread_t srv, sw;
+	static char buf[65536];
+	uint64_t sent = 0;
+	int fd;
+
+	x.a = us_stack_create(&ca);
+	x.b = us_stack_create(&cb);
+	ck_assert(x.a && x.b);
+	pc.a = (struct netdev_config){ .pool = us_stack_pool(x.a), .clock = us_stack_clock(x.a),
+				       .name = "a0", .mac = { 2, 0, 0, 0, 0, 0xa } };
+	pc.b = (struct netdev_config){ .pool = us_stack_pool(x.b), .clock = us_stack_clock(x.b),
+				       .name = "b0", .mac = { 2, 0, 0, 0, 0, 0xb } };
+	ck_assert_int_eq(netdev_pair_create(&pc, &da, &db), 0);
+	ck_assert_int_eq(us_stack_add_netdev(x.a, da), 1);
+	ck_assert_int_eq(us_stack_add_netdev(x.b, db), 1);
+	ck_assert_int_eq(us_addr_add(x.a, 1, A_IP, 24), 0);
+	ck_assert_int_eq(us_addr_add(x.b, 1, B_IP, 24), 0);
+	ck_assert_int_eq(us_stack_start(x.a), 0);
+	ck_assert_int_eq(us_stack_start(x.b), 0);
+	x.lfd = us_socket_on(x.a, AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(x.lfd, 0);
+	ck_assert_int_eq(us_bind(x.lfd, (const struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(us_listen(x.lfd, 4), 0);
+	ck_assert_int_eq(pthread_create(&srv, NULL, serve, &x), 0);
+	ck_assert_int_eq(pthread_create(&sw, NULL, switcher, &x), 0);
+	fd = us_socket_on(x.b, AF_INET, SOCK_STREAM, 0);
+	sin.sin_addr.s_addr = htonl(A_IP);
+	ck_assert_int_eq(us_connect(fd, (const struct sockaddr *)&sin, sizeof(sin)), 0);
+	memset(buf, 'x', sizeof(buf));
+	while (sent < BULK) {
+		ssize_t n = us_send(fd, buf, sizeof(buf), 0);
+
+		ck_assert_int_gt(n, 0);
+		sent += (uint64_t)n;
+	}
+	us_close(fd);
+	ck_assert_int_eq(pthread_join(srv, NULL), 0);
+	atomic_store(&x.stop, 1);
+	ck_assert_int_eq(pthread_join(sw, NULL), 0);
+	ck_assert_uint_eq(x.received, sent);
+	ck_assert_int_gt(x.switches, 10);
+	us_close(x.lfd);
+	us_stack_stop(x.a);
+	us_stack_stop(x.b);
+	ck_assert_uint_eq(us_stack_destroy(x.a), 0);
+	ck_assert_uint_eq(us_stack_destroy(x.b), 0);
+}
+END_TEST
+
 static Suite *pkttrace_state_suite(void)
 {
 	Suite *s = suite_create("pkttrace_state");
-	TCase *tc = tcase_create("states");
+	TCase *tc = tcase_create("states"), *tt = tcase_create("threads");
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -314,6 +437,10 @@ static Suite *pkttrace_state_suite(void)
 	tcase_add_test(tc, test_fin_wait_2_timeout);
 	tcase_add_test(tc, test_timeouts);
 	suite_add_tcase(s, tc);
+	tcase_set_timeout(tt, 120);
+	tcase_add_checked_fixture(tt, test_setup, test_teardown);
+	tcase_add_test(tt, test_switch_while_running);
+	suite_add_tcase(s, tt);
 	return s;
 }
 
