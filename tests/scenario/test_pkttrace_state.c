@@ -4,8 +4,8 @@
  * each stack tracing into its own open_memstream, and the state changes each wrote, with their
  * reasons, checked line by line against RFC 9293 §3.3.2's diagram: the handshake, a close from the
  * client, a close from the server, both at once (CLOSING), an abort and the reset it sends, a refused
- * connect, an orphan left in FIN-WAIT-2, a keepalive that gives up and a connect whose SYNs go
- * unanswered. Then the switch itself, thrown from another thread while both stacks run in their own
+ * connect, an orphan left in FIN-WAIT-2, data for a closed socket, a connection made from a SYN
+ * cookie, a keepalive that gives up and a connect whose SYNs go unanswered. Then the switch itself, thrown from another thread while both stacks run in their own
  * threads and 4 MB go through them: every line whole, no write to a FILE after the switch let go of
  * it (ASan would see the freed FILE).
  */
@@ -87,6 +87,17 @@ static void setup(void)
 {
 	test_setup();
 	two_up(&t, NULL, NULL);
+	traced_open(&ta, t.a);
+	traced_open(&tb, t.b);
+}
+
+/* The two stacks again, with cfg. */
+static void restart(const struct us_stack_config *cfg)
+{
+	traced_close(&ta, t.a);
+	traced_close(&tb, t.b);
+	two_down(&t);
+	two_up(&t, NULL, cfg);
 	traced_open(&ta, t.a);
 	traced_open(&tb, t.b);
 }
@@ -277,6 +288,98 @@ START_TEST(test_fin_wait_2_timeout)
 }
 END_TEST
 
+/* Data for a socket its user has closed is answered with a reset (Linux's TCPAbortOnData). */
+START_TEST(test_data_after_close)
+{
+	struct us_tcp *l, *s, *c;
+
+	connect_pair(&l, &s, &c);
+	us_tcp_close(s);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	EXPECT_A(SV "ESTABLISHED -> FIN-WAIT-1 (user close)",
+		 SV "FIN-WAIT-1 -> FIN-WAIT-2 (rcv ACK of FIN)");
+	EXPECT_B(CL "ESTABLISHED -> CLOSE-WAIT (rcv FIN)");
+	ck_assert_int_eq(us_tcp_send(c, "late", 4), 4);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	EXPECT_A(SV "FIN-WAIT-2 -> CLOSED (rcv data after close)");
+	EXPECT_B(CL "CLOSE-WAIT -> CLOSED (rcv RST)");
+	us_tcp_close(c);
+	us_tcp_close(l);
+}
+END_TEST
+
+/* A listener that answers every SYN with a cookie (RFC 4987 §3.6) makes its connection from the
+ * ACK that returns it; the client sees an ordinary handshake. */
+START_TEST(test_syn_cookie)
+{
+	struct us_stack_config cfg = { .tcp_syncookies = 2 };
+	struct us_tcp *l, *s, *c;
+	int err;
+
+	restart(&cfg);
+	l = us_tcp_open(t.a);
+	ck_assert_int_eq(us_tcp_bind(l, 0, 80), 0);
+	ck_assert_int_eq(us_tcp_listen(l, 4), 0);
+	c = us_tcp_open(t.b);
+	ck_assert_int_eq(us_tcp_bind(c, 0, 40000), 0);
+	ck_assert_int_eq(us_tcp_connect(c, A_IP, 80), -EINPROGRESS);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	s = us_tcp_accept(l, &err);
+	ck_assert_ptr_nonnull(s);
+	EXPECT_A("TCP 0.0.0.0:80 > 0.0.0.0:0 CLOSED -> LISTEN (user listen)",
+		 SV "CLOSED -> SYN-RECEIVED (rcv ACK of SYN cookie)",
+		 SV "SYN-RECEIVED -> ESTABLISHED (rcv ACK of SYN)");
+	EXPECT_B(CL "CLOSED -> SYN-SENT (user connect)",
+		 CL "SYN-SENT -> ESTABLISHED (rcv SYN-ACK)");
+	us_tcp_abort(c);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	EXPECT_B(CL "ESTABLISHED -> CLOSED (abort)");
+	EXPECT_A(SV "ESTABLISHED -> CLOSED (rcv RST)");
+	us_tcp_close(s);
+	us_tcp_close(l);
+}
+END_TEST
+
+/* A SYN for the 4-tuple of a TIME-WAIT connection beyond its sequence space (RFC 9293 §3.6.1; no
+ * timestamps here, whose random offsets would decide it by RFC 6191 instead) takes it over. */
+START_TEST(test_time_wait_reused)
+{
+	struct us_stack_config cfg = { .tcp_no_timestamps = true };
+	struct us_tcp *l, *s, *c;
+	int err;
+
+	restart(&cfg);
+	connect_pair(&l, &s, &c);
+	us_tcp_close(s);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	us_tcp_close(c);
+	two_run(&t, 2 * US_NSEC_PER_SEC);
+	EXPECT_A(SV "ESTABLISHED -> FIN-WAIT-1 (user close)",
+		 SV "FIN-WAIT-1 -> FIN-WAIT-2 (rcv ACK of FIN)",
+		 SV "FIN-WAIT-2 -> TIME-WAIT (rcv FIN)");
+	EXPECT_B(CL "ESTABLISHED -> CLOSE-WAIT (rcv FIN)",
+		 CL "CLOSE-WAIT -> LAST-ACK (user close)",
+		 CL "LAST-ACK -> CLOSED (rcv ACK of FIN)");
+	c = us_tcp_open(t.b);
+	ck_assert_int_eq(us_tcp_bind(c, 0, 40000), 0);
+	ck_assert_int_eq(us_tcp_connect(c, A_IP, 80), -EINPROGRESS);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	s = us_tcp_accept(l, &err);
+	ck_assert_ptr_nonnull(s);
+	EXPECT_A(SV "TIME-WAIT -> CLOSED (TIME-WAIT reused)",
+		 SV "CLOSED -> SYN-RECEIVED (rcv SYN)",
+		 SV "SYN-RECEIVED -> ESTABLISHED (rcv ACK of SYN)");
+	EXPECT_B(CL "CLOSED -> SYN-SENT (user connect)",
+		 CL "SYN-SENT -> ESTABLISHED (rcv SYN-ACK)");
+	us_tcp_abort(c);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	EXPECT_B(CL "ESTABLISHED -> CLOSED (abort)");
+	EXPECT_A(SV "ESTABLISHED -> CLOSED (rcv RST)");
+	us_tcp_close(s);
+	us_tcp_close(l);
+}
+END_TEST
+
 /* The peer vanishes (a's stack is torn down without a word): keepalive gives up (RFC 1122
  * §4.2.3.6), and a connect toward it runs out of SYN retransmissions. */
 START_TEST(test_timeouts)
@@ -435,6 +538,9 @@ static Suite *pkttrace_state_suite(void)
 	tcase_add_test(tc, test_connect_refused);
 	tcase_add_test(tc, test_close_unread);
 	tcase_add_test(tc, test_fin_wait_2_timeout);
+	tcase_add_test(tc, test_data_after_close);
+	tcase_add_test(tc, test_syn_cookie);
+	tcase_add_test(tc, test_time_wait_reused);
 	tcase_add_test(tc, test_timeouts);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tt, 120);
