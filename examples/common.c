@@ -96,6 +96,7 @@ int ex_opt(struct ex_opts *o, int c, const char *arg)
 		}
 		return 1;
 	}
+	case 0x130: o->pkttrace = true; return 1;
 	case 0x10c: {
 		char *end;
 
@@ -148,6 +149,8 @@ struct us_stack *ex_stack_up(const struct ex_opts *o, uint32_t *addr_out)
 
 	if (!st)
 		ex_die("us_stack_create", strerror(errno));
+	if (o->pkttrace)
+		us_pkttrace_set(st, stderr, 0); /* docs/packet-trace.md */
 	if (us_parse_ipv4(o->addr, &addr, &plen) != 0)
 		ex_die("bad --addr", o->addr);
 	if (o->mac && netdev_parse_mac(o->mac, nc.mac) != 0)

@@ -1,8 +1,8 @@
 /*
  * common.h - what every example shares: the standard options (--tap, --addr, --gw, --pcap, --mac,
- * the faults --loss, --dup, --reorder, --corrupt, --fault-seed, watching the stack with --ctl and
- * --stats-every, and --help), bringing a stack up on a TAP device with them, dumping its counters and
- * sockets on SIGUSR1, stopping on SIGINT/SIGTERM, and a few
+ * the faults --loss, --dup, --reorder, --corrupt, --fault-seed, --pkttrace, watching the stack with
+ * --ctl and --stats-every, and --help), bringing a stack up on a TAP device with them, dumping its
+ * counters and sockets on SIGUSR1, stopping on SIGINT/SIGTERM, and a few
  * helpers for the socket examples (addresses, timed waits on a descriptor, connect with a timeout).
  */
 #ifndef USTACK_EXAMPLES_COMMON_H
@@ -30,6 +30,7 @@ struct ex_opts {
 	double loss, dup, reorder, corrupt;
 	uint64_t fault_seed; /* default 1 */
 	bool latency;	     /* per-layer timing on, its table printed at exit (ustack/latency.h) */
+	bool pkttrace;	     /* --pkttrace: every frame and TCP state change on stderr */
 	const char *ctl;     /* the control channel's socket path (us_stack_ctl_open), or NULL */
 	double stats_every;  /* seconds between dumps to stderr; 0: none */
 };
@@ -51,6 +52,7 @@ struct ex_opts {
 	{ "corrupt", required_argument, NULL, 0x10b },                                             \
 	{ "fault-seed", required_argument, NULL, 0x10c },                                          \
 	{ "latency", no_argument, NULL, 0x10d },                                                   \
+	{ "pkttrace", no_argument, NULL, 0x130 },                                                  \
 	{ "stats-every", required_argument, NULL, 0x10e }, { "ctl", required_argument, NULL, 0x10f }
 
 #define EX_COMMON_HELP                                                                           \
@@ -65,6 +67,7 @@ struct ex_opts {
 	"  --corrupt P     flip one bit of a frame with probability P (checksums catch it)\n"     \
 	"  --fault-seed N  the faults' random seed (default 1); their counters print at exit\n"   \
 	"  --latency       time every packet layer by layer; the table prints at exit\n"          \
+	"  --pkttrace      print every frame in and out, decoded, and TCP state changes to stderr\n" \
 	"  --stats-every S print the counters and the socket table to stderr every S seconds\n"   \
 	"                  (SIGUSR1 prints them at once)\n"                                         \
 	"  --ctl PATH      answer ustack-stat on the UNIX socket PATH\n"                            \

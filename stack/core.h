@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "rand.h"
 #include "timer.h"
@@ -161,6 +162,10 @@ struct us_stack {
 	atomic_bool dump_request;    /* us_stack_request_dump (from a signal handler): dump next round */
 	struct latency_state *lat; /* per-layer timing (latency.c); NULL until first switched on */
 	bool lat_on;	       /* timing is on: the one flag every stage tests */
+	/* the packet trace (pkttrace.c): NULL when off, the one test on the rx and tx paths */
+	FILE *pkttrace;
+	unsigned pkttrace_flags;  /* US_PKTTRACE_* */
+	uint64_t created_ns;	  /* the clock when the stack was made: the trace's time zero */
 };
 
 #define ETH_INC(st, f) ((st)->stats.eth[ETH_MIB_##f]++)

@@ -45,6 +45,7 @@ struct us_stack *us_stack_create(const struct us_stack_config *cfg)
 		st->clock = &st->own_clock;
 	}
 	st->now = us_clock_now(st->clock);
+	st->created_ns = st->now;
 	seed = st->cfg.seed;
 	if (!seed && getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
 		seed = st->now ^ (uint64_t)(uintptr_t)st;

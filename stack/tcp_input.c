@@ -111,7 +111,8 @@ struct tcp_sock *tcp_child_new(struct tcp_sock *l, const struct sk_buff *skb, ui
 	c->last_rx_ns = st->now;
 	c->segs_in = 1; /* the segment that made it, as Linux's tcp_create_openreq_child counts */
 	c->cc->init(c);
-	tcp_set_state(c, TCP_SYN_RECEIVED);
+	tcp_set_state(c, TCP_SYN_RECEIVED,
+		      (TCP_SKB_CB(skb)->flags & TCPF_SYN) ? TCP_SR_RCV_SYN : TCP_SR_RCV_COOKIE_ACK);
 	tcp_hash(c);
 	tcp_child_add(l, c);
 	TCP_INC(st, PassiveOpens);
@@ -197,7 +198,7 @@ static void tcp_rcv_synsent(struct tcp_sock *tp, struct sk_buff *skb)
 		/* accepted only if it acknowledges our SYN */
 		if (ack_ok) {
 			TCP_INC(st, AttemptFails);
-			tcp_done(tp, -ECONNREFUSED);
+			tcp_done(tp, -ECONNREFUSED, TCP_SR_RCV_RST);
 		}
 		goto drop;
 	}
@@ -234,7 +235,7 @@ static void tcp_rcv_synsent(struct tcp_sock *tp, struct sk_buff *skb)
 		tp->max_snd_wnd = tp->snd_wnd;
 		tp->retries = 0;
 		tcp_timer_clear(tp, TCP_T_RETRANS);
-		tcp_set_state(tp, TCP_ESTABLISHED);
+		tcp_set_state(tp, TCP_ESTABLISHED, TCP_SR_RCV_SYN_ACK);
 		if (tp->flags & TF_KEEPALIVE)
 			tcp_timer_set(tp, TCP_T_KEEPALIVE, st->now + tp->keepidle_ns);
 		tp->flags |= TF_ACK_NOW;
@@ -245,7 +246,7 @@ static void tcp_rcv_synsent(struct tcp_sock *tp, struct sk_buff *skb)
 	tp->snd_wnd = cb->window;
 	tp->snd_wl1 = cb->seq;
 	tp->max_snd_wnd = tp->snd_wnd;
-	tcp_set_state(tp, TCP_SYN_RECEIVED);
+	tcp_set_state(tp, TCP_SYN_RECEIVED, TCP_SR_RCV_SYN);
 	tp->send_head = skb_peek(&tp->write_q);
 	tp->snd_nxt = tp->iss;
 	tcp_output(tp);
@@ -409,7 +410,7 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 			if (!tp->ts_ok && syn && (TCP_SKB_CB(syn)->flags & TCPF_SYN) && !TCP_SKB_CB(syn)->retrans)
 				tcp_rtt_sample(tp, (uint32_t)((st->now - TCP_SKB_CB(syn)->sent_ns) / 1000));
 		}
-		tcp_set_state(tp, TCP_ESTABLISHED);
+		tcp_set_state(tp, TCP_ESTABLISHED, TCP_SR_RCV_ACK_OF_SYN);
 		estab_now = true;
 		tp->snd_wnd = wnd;
 		tp->snd_wl1 = cb->seq;
@@ -468,14 +469,14 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 	switch (tp->state) {
 	case TCP_FIN_WAIT_1:
 		if (fin_acked) {
-			tcp_set_state(tp, TCP_FIN_WAIT_2);
+			tcp_set_state(tp, TCP_FIN_WAIT_2, TCP_SR_RCV_ACK_OF_FIN);
 			if (tp->flags & TF_ORPHAN)
 				tcp_timer_set(tp, TCP_T_2MSL, st->now + st->cfg.tcp_fin_timeout_ns);
 		}
 		break;
 	case TCP_CLOSING:
 		if (fin_acked) {
-			tcp_set_state(tp, TCP_TIME_WAIT);
+			tcp_set_state(tp, TCP_TIME_WAIT, TCP_SR_RCV_ACK_OF_FIN);
 			tcp_timers_stop(tp);
 			tcp_timer_set(tp, TCP_T_2MSL, st->now + 2 * st->cfg.tcp_msl_ns);
 		}
@@ -483,7 +484,7 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 	case TCP_LAST_ACK:
 		if (fin_acked) {
 			*gone = (tp->flags & TF_ORPHAN) || tp->parent;
-			tcp_done(tp, 0);
+			tcp_done(tp, 0, TCP_SR_RCV_ACK_OF_FIN);
 			return false;
 		}
 		break;
@@ -676,18 +677,18 @@ static void tcp_fin(struct tcp_sock *tp)
 	switch (tp->state) {
 	case TCP_SYN_RECEIVED:
 	case TCP_ESTABLISHED:
-		tcp_set_state(tp, TCP_CLOSE_WAIT);
+		tcp_set_state(tp, TCP_CLOSE_WAIT, TCP_SR_RCV_FIN);
 		break;
 	case TCP_FIN_WAIT_1:
 		if (!fin_acked) {
-			tcp_set_state(tp, TCP_CLOSING);
+			tcp_set_state(tp, TCP_CLOSING, TCP_SR_RCV_FIN);
 			break;
 		}
 		/* our FIN was acknowledged too */
 		/* fall through */
 	case TCP_FIN_WAIT_2:
 	case TCP_TIME_WAIT:
-		tcp_set_state(tp, TCP_TIME_WAIT);
+		tcp_set_state(tp, TCP_TIME_WAIT, TCP_SR_RCV_FIN);
 		tcp_timers_stop(tp);
 		tcp_timer_set(tp, TCP_T_2MSL, st->now + 2 * st->cfg.tcp_msl_ns);
 		break;
@@ -814,23 +815,23 @@ static void tcp_rcv_state_process(struct tcp_sock *tp, struct sk_buff *skb)
 		switch (tp->state) {
 		case TCP_SYN_RECEIVED:
 			/* passive: back to LISTEN (the child goes); active: refused */
-			tcp_done(tp, (tp->flags & TF_PASSIVE) ? 0 : -ECONNREFUSED);
+			tcp_done(tp, (tp->flags & TF_PASSIVE) ? 0 : -ECONNREFUSED, TCP_SR_RCV_RST);
 			break;
 		case TCP_CLOSE_WAIT:
 			/* the peer had finished: what the user learns is that its writes went
 			 * nowhere (EPIPE, as Linux's tcp_reset) */
 			TCP_INC(st, EstabResets);
-			tcp_done(tp, -EPIPE);
+			tcp_done(tp, -EPIPE, TCP_SR_RCV_RST);
 			break;
 		case TCP_ESTABLISHED:
 			TCP_INC(st, EstabResets);
 			/* fall through */
 		case TCP_FIN_WAIT_1:
 		case TCP_FIN_WAIT_2:
-			tcp_done(tp, -ECONNRESET);
+			tcp_done(tp, -ECONNRESET, TCP_SR_RCV_RST);
 			break;
 		default:
-			tcp_done(tp, 0);
+			tcp_done(tp, 0, TCP_SR_RCV_RST);
 			break;
 		}
 		skb_free(skb);
@@ -839,7 +840,7 @@ static void tcp_rcv_state_process(struct tcp_sock *tp, struct sk_buff *skb)
 	/* fourth: the SYN bit (RFC 9293 §3.10.7.4, RFC 5961 §4): a challenge ACK */
 	if (cb->flags & TCPF_SYN) {
 		if (tp->state == TCP_SYN_RECEIVED && (tp->flags & TF_PASSIVE)) {
-			tcp_done(tp, 0);
+			tcp_done(tp, 0, TCP_SR_RCV_SYN);
 			skb_free(skb);
 			return;
 		}
@@ -871,7 +872,7 @@ static void tcp_rcv_state_process(struct tcp_sock *tp, struct sk_buff *skb)
 			/* Linux: new data for a socket the user has closed is answered with a reset */
 			TCPX_INC(st, TCPAbortOnData);
 			tcp_send_active_reset(tp);
-			tcp_done(tp, 0);
+			tcp_done(tp, 0, TCP_SR_RCV_DATA_CLOSED);
 			skb_free(skb);
 			return;
 		}
@@ -911,7 +912,7 @@ static bool tcp_timewait_reuse(struct tcp_sock *tp, const struct tcp_skb_cb *cb)
 		return false;
 	}
 	TCPX_INC(tp->st, TCPTimeWaitRecycled);
-	tcp_done(tp, 0);
+	tcp_done(tp, 0, TCP_SR_TW_REUSE);
 	return true;
 }
 

@@ -355,7 +355,7 @@ int tcp_send_syn(struct tcp_sock *tp)
 	return 0;
 }
 
-void tcp_send_fin(struct tcp_sock *tp)
+void tcp_send_fin(struct tcp_sock *tp, enum tcp_state_reason why)
 {
 	struct sk_buff *skb, *tail;
 	struct tcp_skb_cb *cb;
@@ -365,10 +365,10 @@ void tcp_send_fin(struct tcp_sock *tp)
 	switch (tp->state) {
 	case TCP_ESTABLISHED:
 	case TCP_SYN_RECEIVED:
-		tcp_set_state(tp, TCP_FIN_WAIT_1);
+		tcp_set_state(tp, TCP_FIN_WAIT_1, why);
 		break;
 	case TCP_CLOSE_WAIT:
-		tcp_set_state(tp, TCP_LAST_ACK);
+		tcp_set_state(tp, TCP_LAST_ACK, why);
 		break;
 	default:
 		return;

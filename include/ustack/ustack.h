@@ -13,6 +13,7 @@
 #include "ustack/socket.h"
 #include "ustack/stack.h"
 #include "ustack/stats.h"
+#include "ustack/trace.h"
 
 #define USTACK_VERSION_MAJOR 0
 #define USTACK_VERSION_MINOR 1
