@@ -199,11 +199,10 @@ void latency_attach(struct us_stack *st, struct netdev *dev)
 	dev->timing = st->lat_on ? &st->lat->hook : NULL;
 }
 
-int us_latency_enable(struct us_stack *st, bool on)
+int latency_enable_locked(struct us_stack *st, bool on)
 {
 	int r = 0;
 
-	pthread_mutex_lock(&st->lock);
 	if (on && !st->lat_on) {
 		r = lat_alloc(st);
 		if (r == 0) {
@@ -217,6 +216,15 @@ int us_latency_enable(struct us_stack *st, bool on)
 	for (int i = 0; r == 0 && i < US_MAX_IFACES; i++)
 		if (st->ifaces[i].dev)
 			latency_attach(st, st->ifaces[i].dev);
+	return r;
+}
+
+int us_latency_enable(struct us_stack *st, bool on)
+{
+	int r;
+
+	pthread_mutex_lock(&st->lock);
+	r = latency_enable_locked(st, on);
 	pthread_mutex_unlock(&st->lock);
 	return r;
 }
@@ -231,12 +239,17 @@ bool us_latency_enabled(struct us_stack *st)
 	return on;
 }
 
-void us_latency_reset(struct us_stack *st)
+void latency_reset_locked(struct us_stack *st)
 {
-	pthread_mutex_lock(&st->lock);
 	if (st->lat)
 		for (int s = 0; s < US_LAT_NSTAGES; s++)
 			st->lat->h[s] = (struct latency_hist){ 0 };
+}
+
+void us_latency_reset(struct us_stack *st)
+{
+	pthread_mutex_lock(&st->lock);
+	latency_reset_locked(st);
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -280,7 +293,8 @@ static void lat_row(FILE *out, const char *name, const char *after, const struct
 			s->max_ns / 1e3);
 }
 
-void us_latency_dump(struct us_stack *st, FILE *out)
+/* The table from a snapshot of the histograms (taken with the stack lock held). */
+static void lat_print(FILE *out, bool on, const struct us_latency_stats *s)
 {
 	static const char *const after[US_LAT_NSTAGES] = {
 		[US_LAT_RX_ETH] = "after device",  [US_LAT_RX_IP] = "after eth",
@@ -290,14 +304,6 @@ void us_latency_dump(struct us_stack *st, FILE *out)
 		[US_LAT_TX_IP] = "after tcp/udp",   [US_LAT_TX_LINK] = "after ip",
 		[US_LAT_TX_DEV] = "after eth",	    [US_LAT_TX_TOTAL] = "whole path",
 	};
-	struct us_latency_stats s[US_LAT_NSTAGES];
-	bool on;
-
-	pthread_mutex_lock(&st->lock);
-	on = st->lat_on;
-	for (int i = 0; i < US_LAT_NSTAGES; i++)
-		lat_get(st, i, &s[i]);
-	pthread_mutex_unlock(&st->lock);
 
 	fprintf(out, "Where latency lives (timing %s; microseconds from the stage before):\n",
 		on ? "on" : "off");
@@ -307,6 +313,29 @@ void us_latency_dump(struct us_stack *st, FILE *out)
 	fprintf(out, "  send\n");
 	for (int i = US_LAT_TX_APP; i <= US_LAT_TX_TOTAL; i++)
 		lat_row(out, lat_names[i], after[i] ? after[i] : "", &s[i], i == US_LAT_TX_APP);
+}
+
+void latency_dump_locked(struct us_stack *st, FILE *out)
+{
+	struct us_latency_stats s[US_LAT_NSTAGES];
+
+	for (int i = 0; i < US_LAT_NSTAGES; i++)
+		lat_get(st, i, &s[i]);
+	lat_print(out, st->lat_on, s);
+}
+
+void us_latency_dump(struct us_stack *st, FILE *out)
+{
+	struct us_latency_stats s[US_LAT_NSTAGES];
+	bool on;
+
+	/* a snapshot under the lock, printed without it: a slow stream never holds up the stack */
+	pthread_mutex_lock(&st->lock);
+	on = st->lat_on;
+	for (int i = 0; i < US_LAT_NSTAGES; i++)
+		lat_get(st, i, &s[i]);
+	pthread_mutex_unlock(&st->lock);
+	lat_print(out, on, s);
 }
 
 int latency_set_clock(struct us_stack *st, uint64_t (*now)(void *arg), void *arg)

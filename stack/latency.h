@@ -46,6 +46,11 @@ void latency_tx_start(struct us_stack *st, struct sk_buff *skb);
 /* A device joins the stack: give it the hooks when timing is on. */
 void latency_attach(struct us_stack *st, struct netdev *dev);
 void latency_destroy(struct us_stack *st);
+/* us_latency_enable, us_latency_reset and us_latency_dump for a caller holding the stack lock (the
+ * control channel's commands). */
+int latency_enable_locked(struct us_stack *st, bool on);
+void latency_reset_locked(struct us_stack *st);
+void latency_dump_locked(struct us_stack *st, FILE *out);
 /* Tests: read time through now(arg) instead of the stack's clock (NULL: the stack's clock again).
  * Allocates the state like us_latency_enable; 0 or -ENOMEM. */
 int latency_set_clock(struct us_stack *st, uint64_t (*now)(void *arg), void *arg);

@@ -876,15 +876,20 @@ void pkttrace_tcp_state(const struct tcp_sock *tp, int old, const char *reason)
 		tcp_state_name(tp->state), reason);
 }
 
+void pkttrace_set_locked(struct us_stack *st, FILE *out, unsigned flags)
+{
+	if (st->pkttrace && st->pkttrace != out)
+		fflush(st->pkttrace);
+	st->pkttrace = out;
+	st->pkttrace_flags = flags;
+}
+
 int us_pkttrace_set(struct us_stack *st, FILE *out, unsigned flags)
 {
 	if (!st || (flags & ~(unsigned)(US_PKTTRACE_LINK | US_PKTTRACE_NO_STATE)))
 		return -EINVAL;
 	pthread_mutex_lock(&st->lock);
-	if (st->pkttrace && st->pkttrace != out)
-		fflush(st->pkttrace);
-	st->pkttrace = out;
-	st->pkttrace_flags = flags;
+	pkttrace_set_locked(st, out, flags);
 	pthread_mutex_unlock(&st->lock);
 	return 0;
 }

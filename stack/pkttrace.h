@@ -32,6 +32,9 @@ size_t pkttrace_decode(char *buf, size_t size, const uint8_t *frame, uint32_t le
 void pkttrace_frame(struct us_stack *st, const struct netdev *dev, const struct sk_buff *skb,
 		    enum pkttrace_dir dir);
 
+/* us_pkttrace_set for a caller holding the stack lock (the control channel's trace command). */
+void pkttrace_set_locked(struct us_stack *st, FILE *out, unsigned flags);
+
 static inline void pkttrace_hook(struct us_stack *st, const struct netdev *dev,
 				 const struct sk_buff *skb, enum pkttrace_dir dir)
 {

@@ -1,6 +1,7 @@
 /*
  * sock_ctl.c - watching a running stack from outside: the control channel (a UNIX stream socket that
- * answers `stats` (`stats raw`), `sockets`, `all` and `help` from the table ctl_cmds, for
+ * answers `stats` (`stats raw`), `sockets`, `all`, `latency` (on|off|reset), `trace` (on|off) and
+ * `help` from the table ctl_cmds, for
  * ustack-stat), dumps asked for from a signal handler (us_stack_request_dump), and dumps every N
  * seconds on the stack's timer queue.
  *
@@ -26,6 +27,8 @@
  * that thread but never a socket call. A driven stack writes in the round, within its caller's call.
  */
 #include "ctl.h"
+#include "latency.h"
+#include "pkttrace.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -96,6 +99,50 @@ static void cmd_all(struct us_stack *st, const char *args, FILE *out)
 	us_stats_dump(st, out);
 	fprintf(out, "\n");
 	sock_dump_locked(st, out);
+	if (st->lat_on) {
+		fprintf(out, "\n");
+		latency_dump_locked(st, out);
+	}
+}
+
+/* latency: the table; latency on|off: switch per-layer timing (docs/latency.md); latency reset. */
+static void cmd_latency(struct us_stack *st, const char *args, FILE *out)
+{
+	int r = 0;
+
+	if (strcmp(args, "on") == 0 || strcmp(args, "off") == 0)
+		r = latency_enable_locked(st, args[1] == 'n');
+	else if (strcmp(args, "reset") == 0)
+		latency_reset_locked(st);
+	else if (*args) {
+		fprintf(out, "error: latency takes nothing, on, off or reset, not '%s'\n", args);
+		return;
+	}
+	if (r < 0) {
+		fprintf(out, "error: latency %s: %s\n", args, strerror(-r));
+		return;
+	}
+	latency_dump_locked(st, out);
+}
+
+/* trace on [link]|off: the packet trace (docs/packet-trace.md) into the stack's dump stream, where
+ * a running program's own output goes (its stderr unless us_stack_set_dump_stream said otherwise);
+ * a client's connection is gone when its reply is written, so the trace cannot follow it. */
+static void cmd_trace(struct us_stack *st, const char *args, FILE *out)
+{
+	FILE *to = st->ctl && st->ctl->dump_out ? st->ctl->dump_out : stderr;
+
+	if (strcmp(args, "on") == 0)
+		pkttrace_set_locked(st, to, 0);
+	else if (strcmp(args, "on link") == 0)
+		pkttrace_set_locked(st, to, US_PKTTRACE_LINK);
+	else if (strcmp(args, "off") == 0)
+		pkttrace_set_locked(st, NULL, 0);
+	else if (*args) {
+		fprintf(out, "error: trace takes on, on link or off, not '%s'\n", args);
+		return;
+	}
+	fprintf(out, "trace %s\n", st->pkttrace ? "on" : "off");
 }
 
 static void cmd_help(struct us_stack *st, const char *args, FILE *out);
@@ -109,7 +156,12 @@ static const struct ctl_cmd {
 } ctl_cmds[] = {
 	{ "stats", "the counters as netstat -s prints them; stats raw: NAME=VALUE lines", cmd_stats },
 	{ "sockets", "the socket table, as us_sockets_dump prints it", cmd_sockets },
-	{ "all", "stats, then sockets (an empty line means this)", cmd_all },
+	{ "all", "stats, then sockets, then latency when timing is on (an empty line means this)",
+	  cmd_all },
+	{ "latency", "the per-layer latency table; latency on|off|reset switches or clears timing",
+	  cmd_latency },
+	{ "trace", "trace on [link]|off: the packet trace into the program's dump stream (stderr)",
+	  cmd_trace },
 	{ "help", "this list", cmd_help },
 };
 

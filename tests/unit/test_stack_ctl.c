@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "test_util.h"
+#include "ustack/latency.h"
 #include "ustack/socket.h"
 
 #ifndef USTACK_STAT_BIN
@@ -208,6 +209,50 @@ START_TEST(test_ctl_threaded)
 	out = run_stat("nonsense", NULL, NULL, &status);
 	ck_assert_int_eq(status, 4);
 	ck_assert_str_eq(out, "");
+	free(out);
+	/* per-layer timing switched and read from outside; all adds its table while it is on */
+	out = run_stat("latency", NULL, NULL, &status);
+	ck_assert_int_eq(status, 0);
+	ck_assert_ptr_nonnull(strstr(out, "Where latency lives (timing off;"));
+	free(out);
+	out = run_stat("latency on", NULL, NULL, &status);
+	ck_assert_int_eq(status, 0);
+	ck_assert_ptr_nonnull(strstr(out, "Where latency lives (timing on;"));
+	ck_assert_ptr_nonnull(strstr(out, "  device -> app "));
+	free(out);
+	ck_assert(us_latency_enabled(st));
+	out = run_stat("all", NULL, NULL, &status);
+	ck_assert_int_eq(status, 0);
+	ck_assert_ptr_nonnull(strstr(out, "Where latency lives (timing on;"));
+	free(out);
+	out = run_stat("latency reset", NULL, NULL, &status);
+	ck_assert_int_eq(status, 0);
+	free(out);
+	out = run_stat("latency off", NULL, NULL, &status);
+	ck_assert_int_eq(status, 0);
+	ck_assert_ptr_nonnull(strstr(out, "(timing off;"));
+	free(out);
+	ck_assert(!us_latency_enabled(st));
+	out = run_stat("all", NULL, NULL, &status);
+	ck_assert_ptr_null(strstr(out, "Where latency lives"));
+	free(out);
+	out = run_stat("latency sideways", NULL, NULL, &status);
+	ck_assert_int_eq(status, 4);
+	free(out);
+	/* the packet trace switched from outside */
+	out = run_stat("trace", NULL, NULL, &status);
+	ck_assert_int_eq(status, 0);
+	ck_assert_str_eq(out, "trace off\n");
+	free(out);
+	out = run_stat("trace on", NULL, NULL, &status);
+	ck_assert_int_eq(status, 0);
+	ck_assert_str_eq(out, "trace on\n");
+	free(out);
+	out = run_stat("trace off", NULL, NULL, &status);
+	ck_assert_str_eq(out, "trace off\n");
+	free(out);
+	out = run_stat("trace sideways", NULL, NULL, &status);
+	ck_assert_int_eq(status, 4);
 	free(out);
 
 	/* a requested dump, from the stack thread, into a pipe (written after the thread unlocks) */
