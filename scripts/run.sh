@@ -2,7 +2,8 @@
 # Quick start: install what is needed, build, and bring up ustack on a TAP device named tap0 inside
 # a network namespace of its own (ustack-run-PID), running the HTTP server example (examples/httpd)
 # at 198.18.0.2 on port 80. The kernel side of tap0 gets 198.18.0.1/24; it pings the stack and
-# fetches pages from it with curl. The server prints its counters when it stops. The namespace is
+# fetches pages from it with curl, then reads the stack's socket table through its control socket
+# (/tmp/ustack-run-PID.ctl) with tools/ustack-stat. The server prints its counters when it stops. The namespace is
 # deleted on exit, also on failure or Ctrl-C. When the stack does not answer the ping, a fetch
 # fails, or the server does not exit cleanly, it says so and exits with status 1.
 #
@@ -16,6 +17,7 @@ bash scripts/setup.sh
 bash scripts/build.sh build plain -DUSTACK_BUILD_TESTS=OFF >/dev/null
 
 ns="ustack-run-$$"
+ctl="/tmp/ustack-run-$$.ctl"
 pid=""
 failures=()
 # Run a kernel-side check; a failure is reported at once and remembered, and the run goes on so
@@ -31,6 +33,7 @@ check() {
 cleanup() {
 	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
 	ip netns del "$ns" 2>/dev/null || true
+	rm -f "$ctl"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -38,7 +41,8 @@ trap 'exit 130' INT TERM
 ip netns add "$ns"
 ip netns exec "$ns" ip link set lo up
 echo "== ustack on tap0 in namespace $ns for $secs s: 198.18.0.2/24, HTTP server on port 80"
-ip netns exec "$ns" ./build/examples/httpd --tap tap0 --addr 198.18.0.2/24 --port 80 --seconds "$secs" &
+ip netns exec "$ns" ./build/examples/httpd --tap tap0 --addr 198.18.0.2/24 --port 80 --seconds "$secs" \
+	--ctl "$ctl" &
 pid=$!
 for _ in $(seq 1 50); do
 	ip netns exec "$ns" ip link show tap0 >/dev/null 2>&1 && break
@@ -58,7 +62,13 @@ echo "== kernel side: 10 MB from the stack"
 check "curl http://198.18.0.2/bytes/10000000" curl -sS --fail --max-time 20 -o /dev/null \
 	-w "HTTP %{http_code}, %{size_download} bytes in %{time_total} s (%{speed_download} bytes/s)\n" \
 	http://198.18.0.2/bytes/10000000
+echo "== the stack's sockets, read through its control socket: build/tools/ustack-stat $ctl sockets"
+if ! ./build/tools/ustack-stat "$ctl" sockets; then
+	echo "run.sh: FAILED: ustack-stat $ctl sockets" >&2
+	failures+=("ustack-stat $ctl sockets")
+fi
 echo "== to try it by hand while it runs: ip netns exec $ns curl http://198.18.0.2/"
+echo "==   and: build/tools/ustack-stat $ctl [stats|sockets|latency on|trace on|help]"
 echo "== the server runs until $secs s are up, then prints its counters; Ctrl-C stops it sooner"
 rc=0
 wait "$pid" || rc=$?
