@@ -120,6 +120,7 @@ static bool tcp_retransmit_timer(struct tcp_sock *tp)
 	if (tp->state >= TCP_ESTABLISHED) {
 		tcp_cc_timeout(tp);
 		tcp_sack_reset(tp); /* RFC 2018 §8: the receiver may have reneged */
+		tcp_rack_rto(tp);
 		/* RFC 6582 §4: what was sent before the timeout does not start a fast retransmit; the
 		 * duplicates that going back to SND.UNA provokes are not a new loss */
 		tp->recover = tp->snd_max;
@@ -210,6 +211,9 @@ static void tcp_timer_fire(struct us_timer *t, uint64_t now)
 			break;
 		case TCP_T_2MSL:
 			freed = tcp_2msl_timer(tp);
+			break;
+		case TCP_T_LOSS:
+			tcp_rack_timer(tp);
 			break;
 		default:
 			break;

@@ -128,7 +128,9 @@ extern "C" {
 	X(TCPDSACKRecv)                                                                          \
 	X(TCPSackRecovery)                                                                       \
 	X(TCPDSACKOldSent)                                                                       \
-	X(TCPDSACKOfoSent)
+	X(TCPDSACKOfoSent)                                                                       \
+	X(TCPLossProbes)	/* tail loss probes sent (RFC 8985 §7.3) */                      \
+	X(TCPLossProbeRecovery) /* losses a probe repaired alone (§7.4.2) */
 
 #define US_ETH_ENUM(name) ETH_MIB_##name,
 #define US_ARP_ENUM(name) ARP_MIB_##name,
