@@ -330,8 +330,10 @@ static void tcp_ack_new(struct tcp_sock *tp, uint32_t ack, const struct tcp_opts
 	tp->retries = 0;
 	if (tp->flags & TF_IN_RECOVERY) {
 		if (seq_geq(ack, tp->recover)) {
-			/* RFC 6582 §3.2 step 3, full ACK: deflate */
-			uint32_t fl = tcp_flight(tp) + tp->mss;
+			/* RFC 6582 §3.2 step 3, full ACK: deflate to min(ssthresh, max(FlightSize,
+			 * SMSS) + SMSS) - never one segment alone, which a receiver holds for its
+			 * delayed ACK (40 ms from Linux) before the window can open again */
+			uint32_t fl = (tcp_flight(tp) > tp->mss ? tcp_flight(tp) : tp->mss) + tp->mss;
 			tp->cwnd = tp->ssthresh < fl ? tp->ssthresh : fl;
 			tp->flags &= (uint16_t)~TF_IN_RECOVERY;
 			tcp_sack_acked(tp, 0, ack); /* the scoreboard may go now */
