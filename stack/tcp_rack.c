@@ -17,8 +17,8 @@
  * allows, else the last segment again. Its ACK makes RACK (or duplicate ACKs) find the loss; a lost
  * last segment that the probe alone repaired is still answered with a window reduction (§7.4).
  *
- * Both share one timer, TCP_T_LOSS (rack_flags' TCP_RACK_LOSS_PTO says which it is); they never run
- * at once (a probe only while nothing is SACKed and no recovery runs). The PTO is capped by the RTO
+ * Both share one timer, TCP_T_LOSS (rack_flags' TCP_RACK_LOSS_PTO says which it is); the reordering
+ * timer has precedence. The PTO is capped by the RTO
  * (§7.2): a probe due with the timeout goes instead of it, as Linux's does. RACK needs SACK; TLP works
  * without it. us_stack_config.tcp_recovery switches each (Linux's tcp_recovery and tcp_early_retrans).
  *
@@ -33,6 +33,14 @@
  *   marking on RTO has nothing to add; RACK still finds those resent segments lost again.
  * - The PTO has a floor of 2 ms (Linux adds two jiffies): timestamps tick in milliseconds, and a
  *   probe sooner than that would mostly race the ACK on a LAN.
+ * - A probe may be armed in fast recovery too (with RACK), which §7.2 rules out: RACK's reordering
+ *   timer finds lost segments there, but when the ACK of everything sent is lost, nothing else
+ *   would come but the RTO - and through TAP the kernel ACKs a whole burst with one ACK. The probe
+ *   elicits the ACK again; it is armed only while no reordering timer runs.
+ * - A probe of new data is two segments when there are two to send (§7.3 says one, of up to SMSS):
+ *   a receiver ACKs every second full-sized segment at once but holds a lone in-order one for its
+ *   delayed ACK (RFC 5681 §4.2, RFC 1122 §4.2.3.2; 40 ms from Linux). Through TAP the kernel ACKs a
+ *   whole burst with one ACK, and when that ACK is lost, a one-segment probe cost 40 ms a time.
  */
 #include "tcp.h"
 
@@ -195,8 +203,10 @@ void tcp_rack_recovery(struct tcp_sock *tp)
 {
 	struct us_stack *st = tp->st;
 
-	if (!rack_detect_loss(tp))
+	if (!rack_detect_loss(tp)) {
+		tcp_tlp_arm(tp); /* unless the reordering timer runs */
 		return;
+	}
 	if (!tcp_in_loss_recovery(tp)) {
 		struct sk_buff *skb = skb_peek(&tp->write_q);
 
@@ -217,6 +227,7 @@ void tcp_rack_recovery(struct tcp_sock *tp)
 			tcp_sack_note_rxt(tp, TCP_SKB_CB(skb)->end_seq);
 	}
 	tcp_sack_retransmit(tp);
+	tcp_tlp_arm(tp); /* with what is resent, a probe if every ACK of it is lost */
 }
 
 void tcp_rack_ack(struct tcp_sock *tp, uint32_t ack, bool dup)
@@ -256,22 +267,36 @@ void tcp_rack_ack(struct tcp_sock *tp, uint32_t ack, bool dup)
 	}
 }
 
+/* Whether a probe may be armed or sent (§7.2): data is out, no probe is, and neither a recovery
+ * after a timeout runs nor, outside fast recovery, is anything SACKed (RACK's reordering timer
+ * covers that). Fast recovery with RACK allows one, unlike §7.2: see the file's comment. */
+static bool tlp_allowed(const struct tcp_sock *tp)
+{
+	bool fast = (tp->flags & TF_IN_RECOVERY) && tcp_rack_on(tp);
+
+	if (!tcp_tlp_on(tp) || tp->state < TCP_ESTABLISHED || !tcp_flight(tp) ||
+	    (tp->rack_flags & TCP_RACK_TLP_OUT))
+		return false;
+	if (fast)
+		return true;
+	return !tcp_in_loss_recovery(tp) && !tcp_sack_sacked_bytes(tp);
+}
+
 void tcp_tlp_arm(struct tcp_sock *tp)
 {
 	uint64_t now = tp->st->now, pto, rto_at = tp->deadline[TCP_T_RETRANS];
 	uint32_t flight = tcp_flight(tp);
 
-	/* §7.2: after new data goes or an ACK acknowledges some, unless a probe is out, recovery
-	 * runs, or something is SACKed (RACK's reordering timer is the one then) */
-	if (!tcp_tlp_on(tp) || tp->state < TCP_ESTABLISHED || !flight ||
-	    (tp->rack_flags & TCP_RACK_TLP_OUT) || tcp_in_loss_recovery(tp) ||
-	    tcp_sack_sacked_bytes(tp)) {
+	/* §7.2: after new data goes or an ACK acknowledges some */
+	if (!tlp_allowed(tp)) {
 		if (tp->rack_flags & TCP_RACK_LOSS_PTO) {
 			tp->rack_flags &= (uint8_t)~TCP_RACK_LOSS_PTO;
 			tcp_timer_clear(tp, TCP_T_LOSS);
 		}
 		return;
 	}
+	if (tp->deadline[TCP_T_LOSS] != US_TIME_NEVER && !(tp->rack_flags & TCP_RACK_LOSS_PTO))
+		return; /* RACK's reordering timer runs: it goes first */
 	/* TLP_calc_PTO: two round trips, and the peer's delayed ACK when one segment is out */
 	pto = tp->srtt_us ? 2 * (uint64_t)tp->srtt_us * 1000 : TLP_PTO_NO_RTT_NS;
 	if (flight <= tp->mss)
@@ -290,15 +315,21 @@ void tcp_tlp_arm(struct tcp_sock *tp)
  * RTO, not another probe, is what waits for the answer. */
 static void tlp_send_probe(struct tcp_sock *tp)
 {
-	struct sk_buff *last;
+	struct sk_buff *last, *skb;
 
-	if (tp->state < TCP_ESTABLISHED || !tcp_flight(tp) || tcp_in_loss_recovery(tp) ||
-	    (tp->rack_flags & TCP_RACK_TLP_OUT))
+	if (!tlp_allowed(tp))
 		return;
 	if (tcp_send_new_probe(tp) == 0) {
+		/* and a second new segment, if there is one: see the file's comment */
+		tcp_send_new_probe(tp);
 		tp->rack_flags &= (uint8_t)~TCP_RACK_TLP_RETRANS;
 	} else {
+		/* the highest segment sent; in fast recovery, the highest not SACKed */
 		last = tp->send_head ? tp->send_head->prev : skb_peek_tail(&tp->write_q);
+		for (skb = last; skb && TCP_SKB_CB(skb)->sacked; skb = skb->prev)
+			;
+		if (skb)
+			last = skb;
 		if (!last || !TCP_SKB_CB(last)->sent || tcp_retransmit_skb(tp, last) < 0)
 			return;
 		tp->rack_flags |= TCP_RACK_TLP_RETRANS;
