@@ -16,11 +16,23 @@
 volatile sig_atomic_t ex_stop;
 static struct us_stack *ex_started; /* the stack ex_stack_start runs in a thread */
 static struct netdev *ex_fault;	     /* the fault wrapper ex_stack_up put on the device, or NULL */
+static struct us_stack *volatile ex_usr1_stack; /* what SIGUSR1 dumps; NULL once it is going away */
+static bool ex_latency;		     /* --latency: print the table at exit */
 
 static void ex_on_signal(int sig)
 {
 	(void)sig;
 	ex_stop = 1;
+}
+
+/* SIGUSR1: async-signal-safe, as us_stack_request_dump is; the stack's loop prints */
+static void ex_on_usr1(int sig)
+{
+	struct us_stack *st = ex_usr1_stack;
+
+	(void)sig;
+	if (st)
+		us_stack_request_dump(st);
 }
 
 void ex_signals(void)
@@ -71,6 +83,20 @@ int ex_opt(struct ex_opts *o, int c, const char *arg)
 	case 0x109: o->dup = ex_parse_prob("dup", arg); return 1;
 	case 0x10a: o->reorder = ex_parse_prob("reorder", arg); return 1;
 	case 0x10b: o->corrupt = ex_parse_prob("corrupt", arg); return 1;
+	case 0x10d: o->latency = true; return 1;
+	case 0x10f: o->ctl = arg; return 1;
+	case 0x10e: {
+		char *end;
+
+		errno = 0;
+		o->stats_every = strtod(arg, &end);
+		if (errno || end == arg || *end || !(o->stats_every > 0 && o->stats_every < 1e7)) {
+			fprintf(stderr, "bad --stats-every: %s (seconds)\n", arg);
+			exit(2);
+		}
+		return 1;
+	}
+	case 0x130: o->pkttrace = true; return 1;
 	case 0x10c: {
 		char *end;
 
@@ -123,6 +149,8 @@ struct us_stack *ex_stack_up(const struct ex_opts *o, uint32_t *addr_out)
 
 	if (!st)
 		ex_die("us_stack_create", strerror(errno));
+	if (o->pkttrace)
+		us_pkttrace_set(st, stderr, 0); /* docs/packet-trace.md */
 	if (us_parse_ipv4(o->addr, &addr, &plen) != 0)
 		ex_die("bad --addr", o->addr);
 	if (o->mac && netdev_parse_mac(o->mac, nc.mac) != 0)
@@ -161,6 +189,12 @@ struct us_stack *ex_stack_up(const struct ex_opts *o, uint32_t *addr_out)
 		if (r < 0)
 			ex_die("us_route_add", strerror(-r));
 	}
+	if (o->latency) {
+		r = us_latency_enable(st, true);
+		if (r < 0)
+			ex_die("us_latency_enable", strerror(-r));
+		ex_latency = true;
+	}
 	if (addr_out)
 		*addr_out = addr;
 	return st;
@@ -183,17 +217,36 @@ struct us_stack *ex_stack_start(const struct ex_opts *o, uint32_t *addr_out)
 	if (r < 0)
 		ex_die("us_stack_start", strerror(-r));
 	ex_started = st;
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = ex_on_usr1;
+		sigemptyset(&sa.sa_mask);
+		sa.sa_flags = SA_RESTART; /* a dump request interrupts nobody's read */
+		ex_usr1_stack = st;
+		sigaction(SIGUSR1, &sa, NULL);
+	}
+	if (o->ctl && (r = us_stack_ctl_open(st, o->ctl)) < 0)
+		ex_die(o->ctl, strerror(-r));
+	if (o->stats_every > 0 &&
+	    (r = us_stack_set_dump_interval(st, (uint64_t)(o->stats_every * 1e9))) < 0)
+		ex_die("--stats-every", strerror(-r));
 	return st;
 }
 
 int ex_stack_down(struct us_stack *st, int status)
 {
+	if (st == ex_usr1_stack) {
+		signal(SIGUSR1, SIG_IGN);
+		ex_usr1_stack = NULL;
+	}
 	if (st == ex_started) {
 		us_stack_stop(st);
 		ex_started = NULL;
 	}
 	fprintf(stderr, "\n");
-	us_stats_dump(st, stderr);
+	us_stats_dump_raw(st, stderr);
 	if (ex_fault) {
 		struct netdev_fault_stats rx, tx;
 
@@ -206,6 +259,10 @@ int ex_stack_down(struct us_stack *st, int status)
 				(unsigned long long)tx.dropped, (unsigned long long)tx.duplicated,
 				(unsigned long long)tx.reordered, (unsigned long long)tx.corrupted);
 		ex_fault = NULL;
+	}
+	if (ex_latency) {
+		us_latency_dump(st, stderr);
+		ex_latency = false;
 	}
 	if (us_stack_destroy(st) != 0) {
 		fprintf(stderr, "skbs leaked\n");

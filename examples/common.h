@@ -1,6 +1,8 @@
 /*
  * common.h - what every example shares: the standard options (--tap, --addr, --gw, --pcap, --mac,
- * the faults --loss, --dup, --reorder, --corrupt, --fault-seed, and --help), bringing a stack up on a TAP device with them, stopping on SIGINT/SIGTERM, and a few
+ * the faults --loss, --dup, --reorder, --corrupt, --fault-seed, --pkttrace, watching the stack with
+ * --ctl and --stats-every, and --help), bringing a stack up on a TAP device with them, dumping its
+ * counters and sockets on SIGUSR1, stopping on SIGINT/SIGTERM, and a few
  * helpers for the socket examples (addresses, timed waits on a descriptor, connect with a timeout).
  */
 #ifndef USTACK_EXAMPLES_COMMON_H
@@ -27,6 +29,10 @@ struct ex_opts {
 	/* the fault wrapper on the TAP device, both directions (netdev_fault_config); all 0: none */
 	double loss, dup, reorder, corrupt;
 	uint64_t fault_seed; /* default 1 */
+	bool latency;	     /* per-layer timing on, its table printed at exit (ustack/latency.h) */
+	bool pkttrace;	     /* --pkttrace: every frame and TCP state change on stderr */
+	const char *ctl;     /* the control channel's socket path (us_stack_ctl_open), or NULL */
+	double stats_every;  /* seconds between dumps to stderr; 0: none */
 };
 
 /* The long options every example accepts, to append to its own; values 0x100.. are taken.
@@ -44,7 +50,10 @@ struct ex_opts {
 	{ "loss", required_argument, NULL, 0x108 }, { "dup", required_argument, NULL, 0x109 },     \
 	{ "reorder", required_argument, NULL, 0x10a },                                             \
 	{ "corrupt", required_argument, NULL, 0x10b },                                             \
-	{ "fault-seed", required_argument, NULL, 0x10c }
+	{ "fault-seed", required_argument, NULL, 0x10c },                                          \
+	{ "latency", no_argument, NULL, 0x10d },                                                   \
+	{ "pkttrace", no_argument, NULL, 0x130 },                                                  \
+	{ "stats-every", required_argument, NULL, 0x10e }, { "ctl", required_argument, NULL, 0x10f }
 
 #define EX_COMMON_HELP                                                                           \
 	"  --tap NAME      TAP device to create or attach to (default tap0)\n"                      \
@@ -57,6 +66,11 @@ struct ex_opts {
 	"  --reorder P     hold a frame back behind the next one with probability P\n"              \
 	"  --corrupt P     flip one bit of a frame with probability P (checksums catch it)\n"     \
 	"  --fault-seed N  the faults' random seed (default 1); their counters print at exit\n"   \
+	"  --latency       time every packet layer by layer; the table prints at exit\n"          \
+	"  --pkttrace      print every frame in and out, decoded, and TCP state changes to stderr\n" \
+	"  --stats-every S print the counters and the socket table to stderr every S seconds\n"   \
+	"                  (SIGUSR1 prints them at once)\n"                                         \
+	"  --ctl PATH      answer ustack-stat on the UNIX socket PATH\n"                            \
 	"  --help          this text\n"
 
 extern volatile sig_atomic_t ex_stop;
@@ -67,13 +81,15 @@ int ex_opt(struct ex_opts *o, int c, const char *arg);
 /* A stack on the TAP device with the address, gateway and capture asked for; exits on failure. */
 struct us_stack *ex_stack_up(const struct ex_opts *o, uint32_t *addr);
 /* ex_stack_up, then make the stack the default one (us_socket, us_epoll_create) and run its loop in a
- * background thread, so blocking socket calls sleep. SIGINT and SIGTERM stay with the calling thread. */
+ * background thread, so blocking socket calls sleep. SIGINT and SIGTERM stay with the calling thread.
+ * SIGUSR1 (any thread) prints the counters and the socket table to stderr (us_stack_request_dump);
+ * --ctl opens the control channel, --stats-every starts the periodic dump. */
 struct us_stack *ex_stack_start(const struct ex_opts *o, uint32_t *addr);
 /* Install SIGINT/SIGTERM handlers that set ex_stop. They do not restart system calls, so a blocked
  * read(2) of stdin returns EINTR. */
 void ex_signals(void);
 /* Stop the stack's thread if ex_stack_start started it, print the counters (the fault wrapper's too:
- * "Fault: rx_dropped=N ...") and tear the stack down;
+ * "Fault: rx_dropped=N ..."; with --latency the latency table) and tear the stack down;
  * returns the exit status (1 if skbs leaked). Close every socket first. */
 int ex_stack_down(struct us_stack *st, int status);
 

@@ -30,7 +30,7 @@
 static void usage(FILE *to)
 {
 	fprintf(to, "usage: ping [options] DEST\n"
-		    "  -c COUNT        stop after COUNT replies (default 4)\n"
+		    "  -c COUNT        send COUNT requests, then wait for their replies (default 4)\n"
 		    "  -i SECONDS      between requests (default 1)\n"
 		    "  -s SIZE         payload bytes (default 56)\n"
 		    "  -W SECONDS      wait for the last reply (default 2)\n" EX_COMMON_HELP);
@@ -111,6 +111,8 @@ int main(int argc, char **argv)
 		return ex_stack_down(st, 1);
 	}
 	want_ttl = us_setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one)) == 0;
+	/* as iputils ping: every ICMP error about our requests is reported, not only the hard ones */
+	us_setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
 	pkt[0] = ICMP_ECHO_REQUEST; /* code, checksum and identifier stay 0: the stack fills them */
 	for (long i = 0; i < size; i++)
 		pkt[ICMP_HDR + i] = (uint8_t)(0x10 + i);
@@ -182,8 +184,11 @@ int main(int argc, char **argv)
 		ex_wait_fd(fd, POLLIN, until > now ? (int)((until - now) * 1e3) + 1 : 0);
 	}
 	printf("\n--- %s ping statistics ---\n", dbuf);
-	printf("%ld packets transmitted, %ld received, %s%ld%% packet loss, time %.0fms\n", sent, received,
-	       errors ? "+errors, " : "", sent ? (sent - received) * 100 / sent : 0,
+	/* iputils' finish(): "+N errors" only when there were some, the loss as %g */
+	printf("%ld packets transmitted, %ld received", sent, received);
+	if (errors)
+		printf(", +%ld errors", errors);
+	printf(", %g%% packet loss, time %.0fms\n", sent ? (double)(sent - received) * 100.0 / (double)sent : 0.0,
 	       (ex_seconds() - start) * 1e3);
 	if (received) {
 		double avg = tsum / (double)received;

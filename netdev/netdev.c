@@ -86,6 +86,8 @@ int netdev_rx_deliver(struct netdev *dev, struct sk_buff *skb)
 	skb->dev = dev;
 	if (!skb->tstamp_ns)
 		skb->tstamp_ns = us_clock_now(dev->clock);
+	if (__builtin_expect(dev->timing != NULL, 0))
+		dev->timing->rx(dev->timing, skb); /* the device-read stamp */
 	if (!ring_enqueue(dev->rx, skb)) {
 		dev->stats.rx_ring_full++;
 		skb_free(skb);
@@ -129,7 +131,10 @@ uint32_t netdev_flush(struct netdev *dev)
 	uint32_t total = 0, n;
 
 	while ((n = ring_dequeue_burst(dev->tx, (void **)batch, NETDEV_MAX_BATCH)) > 0) {
-		dev->ops->xmit(dev, batch, n);
+		if (__builtin_expect(dev->timing != NULL, 0))
+			dev->timing->xmit(dev->timing, dev, batch, n); /* xmit, then the device-write stamp */
+		else
+			dev->ops->xmit(dev, batch, n);
 		total += n;
 	}
 	return total;

@@ -8,6 +8,7 @@ for every case NAME, NAME.in.pcap, NAME.expect.pcap and NAME.args, and the layer
 Everything is fixed (times, IP identifications, MACs, payloads), so two runs write the same bytes.
 """
 import os
+import re
 import struct
 import sys
 
@@ -169,6 +170,13 @@ def counters(**kv):
     return " ".join("--expect-counter %s=%d" % (k.replace("_", ".", 1), v) for k, v in kv.items())
 
 
+def drop(counter):
+    """--expect-drop: the input's discards are counted by this one drop counter ("Ip_InHdrErrors",
+    "Ip_ReasmFails=2") and by no other (its Linux detail counters aside); "none": no drop counter
+    moves."""
+    return "--expect-drop " + (counter if counter == "none" else counter.replace("_", ".", 1))
+
+
 class Corpus:
     def __init__(self, layer, title):
         self.layer = layer
@@ -196,7 +204,9 @@ class Corpus:
             write_pcap(os.path.join(out, name + ".expect.pcap"), exp)
             with open(os.path.join(out, name + ".args"), "w") as f:
                 f.write(flags.strip() + "\n")
-            lines.append("- %s — %s" % (name, what))
+            dropped = re.search(r"--expect-drop (\S+)", flags)
+            note = " [drop counter: %s]" % dropped.group(1) if dropped else ""
+            lines.append("- %s — %s%s" % (name, what, note))
         with open(os.path.join(out, "CASES.md"), "w") as f:
             f.write("\n".join(lines) + "\n")
 

@@ -9,8 +9,10 @@
 #define USTACK_CORE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "rand.h"
 #include "timer.h"
@@ -73,6 +75,7 @@ struct udp_sock {
 	uint32_t rcvbuf; /* bytes */
 	bool reuseaddr;	 /* SO_REUSEADDR: the port may be shared with others that set it */
 	uint8_t ttl;	 /* IP_TTL for what it sends; 0: the stack's default */
+	uint8_t pmtudisc; /* IP_MTU_DISCOVER (IP_PMTUDISC_*): DF and the MTU for what it sends */
 	struct skb_queue rx; /* datagrams: data at the payload, network header at the IP header */
 };
 
@@ -89,6 +92,10 @@ struct icmp_echo_sock {
 	struct us_stack *st;
 	void *owner; /* the socket layer's handle; NULL: none */
 	uint16_t id;
+	/* Which ICMP errors are queued, as Linux's ping_err decides: every one when all_errors (the
+	 * us_ping API; a ping socket with IP_RECVERR), else only hard ones while connected. */
+	bool all_errors;
+	bool connected;
 	struct skb_queue rx; /* replies and errors; data at the echo payload */
 };
 
@@ -121,6 +128,8 @@ struct udp_table {
 };
 
 struct sock_stack;
+struct stack_ctl;
+struct latency_state;
 
 struct us_stack {
 	/* The stack lock: the socket API and the loop (us_stack_poll, the stack thread) hold it while
@@ -149,6 +158,14 @@ struct us_stack {
 	uint64_t icmp_tokens_milli;  /* error token bucket, thousandths of a token */
 	uint64_t icmp_tokens_ns;     /* last refill time */
 	struct us_stats stats;
+	struct stack_ctl *ctl;	     /* control channel and periodic dumps (sock_ctl.c); NULL: none */
+	atomic_bool dump_request;    /* us_stack_request_dump (from a signal handler): dump next round */
+	struct latency_state *lat; /* per-layer timing (latency.c); NULL until first switched on */
+	bool lat_on;	       /* timing is on: the one flag every stage tests */
+	/* the packet trace (pkttrace.c): NULL when off, the one test on the rx and tx paths */
+	FILE *pkttrace;
+	unsigned pkttrace_flags;  /* US_PKTTRACE_* */
+	uint64_t created_ns;	  /* the clock when the stack was made: the trace's time zero */
 };
 
 #define ETH_INC(st, f) ((st)->stats.eth[ETH_MIB_##f]++)
@@ -212,6 +229,7 @@ struct ip_out {
 	uint8_t ttl; /* 0: default */
 	uint8_t tos;
 	bool df;
+	bool ignore_pmtu; /* fragment at the device's MTU, not a path MTU learned (IP_PMTUDISC_PROBE) */
 	const uint8_t *opts; /* IP options, a multiple of 4 bytes (at most 40); NULL: none */
 	uint8_t optlen;
 };
@@ -245,8 +263,10 @@ void icmp_rcv(struct us_stack *st, struct sk_buff *skb);
 void icmp_send_error(struct us_stack *st, const struct sk_buff *skb, uint8_t type, uint8_t code,
 		     uint32_t info);
 void icmp_destroy(struct us_stack *st);
-/* An error about an ICMP message we sent (quoted: its IP header and at least 8 bytes) from `from`. */
-void icmp_local_error(struct us_stack *st, const uint8_t *quoted, uint32_t len, int err, uint32_t from);
+/* An error about an ICMP message we sent (quoted: its IP header and at least 8 bytes) from `from`;
+ * hard as Linux's icmp_err_convert says. */
+void icmp_local_error(struct us_stack *st, const uint8_t *quoted, uint32_t len, int err, bool hard,
+		      uint32_t from);
 
 /* udp.c */
 int udp_init(struct us_stack *st);
@@ -276,7 +296,8 @@ void sock_stack_destroy(struct us_stack *st);
 int tcp_init(struct us_stack *st);
 void tcp_destroy(struct us_stack *st);
 void tcp_v4_rcv(struct us_stack *st, struct sk_buff *skb);
-/* An ICMP error quoting a TCP segment we sent; hard as Linux's icmp_err_convert says. */
-void tcp_v4_err(struct us_stack *st, const uint8_t *quoted, uint32_t len, int err, bool hard);
+/* An ICMP error quoting a TCP segment we sent (or a neighbour that never answered, ip_local_error):
+ * as Linux's tcp_v4_err, hard or soft alike. */
+void tcp_v4_err(struct us_stack *st, const uint8_t *quoted, uint32_t len, int err);
 
 #endif

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "latency.h"
+#include "pkttrace.h"
 #include "wire/eth.h"
 
 struct eth_handler {
@@ -28,6 +30,8 @@ void eth_rcv(struct us_stack *st, struct sk_buff *skb)
 	uint32_t hlen = ETH_HDR_LEN;
 	uint16_t type;
 
+	lat_stamp(st, skb, US_LAT_RX_ETH);
+	pkttrace_hook(st, skb->dev, skb, PKTTRACE_IN); /* before any check: malformed frames are shown too */
 	ETH_INC(st, InFrames);
 	if (skb->len < ETH_HDR_LEN) {
 		ETH_INC(st, InRunts);
@@ -73,6 +77,7 @@ int eth_output(struct us_stack *st, struct us_iface *ifc, struct sk_buff *skb, c
 {
 	uint8_t *h = skb_push(skb, ETH_HDR_LEN);
 
+	lat_stamp(st, skb, US_LAT_TX_LINK);
 	if (!h) {
 		skb_free(skb);
 		return -EINVAL;
@@ -80,5 +85,6 @@ int eth_output(struct us_stack *st, struct us_iface *ifc, struct sk_buff *skb, c
 	eth_emit(h, dst, ifc->dev->mac, type);
 	skb_reset_mac_header(skb);
 	ETH_INC(st, OutFrames);
+	pkttrace_hook(st, ifc->dev, skb, PKTTRACE_OUT);
 	return netdev_xmit(ifc->dev, skb);
 }

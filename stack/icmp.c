@@ -186,14 +186,16 @@ static void icmp_error_rcv(struct us_stack *st, struct sk_buff *skb, int err, bo
 		return; /* only the first fragment carries the ports or the echo id */
 	switch (ipv4_proto(q)) {
 	case IP_PROTO_UDP:
-		if (hard)
+		/* fragmentation needed too: Linux's __udp4_lib_err makes it a hard EMSGSIZE unless
+		 * the socket set IP_PMTUDISC_DONT (udp_err knows) */
+		if (hard || err == -EMSGSIZE)
 			udp_err(st, q, qlen, err);
 		break;
 	case IP_PROTO_ICMP:
-		icmp_local_error(st, q, qlen, err, ipv4_saddr(skb_network_header(skb)));
+		icmp_local_error(st, q, qlen, err, hard, ipv4_saddr(skb_network_header(skb)));
 		break;
 	case IP_PROTO_TCP:
-		tcp_v4_err(st, q, qlen, err, hard);
+		tcp_v4_err(st, q, qlen, err);
 		break;
 	default:
 		break;
@@ -233,8 +235,10 @@ void icmp_rcv(struct us_stack *st, struct sk_buff *skb)
 			icmp_error_rcv(st, skb, -EHOSTUNREACH, false);
 		break;
 	case ICMP_TIME_EXCEEDED:
+		/* RFC 1122 §3.2.2.4: passed to the transport; a soft error (EHOSTUNREACH, not fatal) in
+		 * Linux's ping_err, __udp4_lib_err and tcp_v4_err */
 		ICMP_INC(st, InTimeExcds);
-		icmp_error_rcv(st, skb, -EHOSTUNREACH, false); /* soft, as Linux */
+		icmp_error_rcv(st, skb, -EHOSTUNREACH, false);
 		break;
 	default:
 		break;
@@ -322,7 +326,8 @@ void icmp_send_error(struct us_stack *st, const struct sk_buff *skb, uint8_t typ
 	ip_output(st, out, &o);
 }
 
-void icmp_local_error(struct us_stack *st, const uint8_t *quoted, uint32_t len, int err, uint32_t from)
+void icmp_local_error(struct us_stack *st, const uint8_t *quoted, uint32_t len, int err, bool hard,
+		      uint32_t from)
 {
 	const uint8_t *ih = quoted + ipv4_hlen(quoted);
 	struct icmp_echo_sock *p;
@@ -332,6 +337,9 @@ void icmp_local_error(struct us_stack *st, const uint8_t *quoted, uint32_t len, 
 		return;
 	p = echo_sock_find(st, icmp_echo_id(ih));
 	if (!p)
+		return;
+	/* Linux's ping_err: without IP_RECVERR only a hard error on a connected socket is reported */
+	if (!p->all_errors && !(hard && p->connected))
 		return;
 	skb = skb_alloc(st->pool, 0);
 	if (!skb)
@@ -367,6 +375,7 @@ struct us_ping *us_ping_open(struct us_stack *st, uint16_t id)
 	}
 	p->st = st;
 	p->id = id;
+	p->all_errors = true;
 	skb_queue_init(&p->rx);
 	p->next = st->echo_socks;
 	st->echo_socks = p;

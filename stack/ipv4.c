@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "latency.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
 #include "wire/udp.h"
@@ -26,6 +27,7 @@ void ip_rcv(struct us_stack *st, struct sk_buff *skb)
 	enum ipv4_bad bad;
 	uint32_t daddr, saddr;
 
+	lat_stamp(st, skb, US_LAT_RX_IP);
 	IP_INC(st, InReceives);
 	bad = ipv4_check(h, skb->len);
 	if (bad == IPV4_BAD_TRUNCATED_HDR || bad == IPV4_BAD_VERSION || bad == IPV4_BAD_IHL) {
@@ -114,6 +116,7 @@ int ip_output(struct us_stack *st, struct sk_buff *skb, const struct ip_out *o)
 	uint8_t *h, ttl;
 	int r;
 
+	lat_stamp(st, skb, US_LAT_TX_IP);
 	r = route_lookup(st, o->daddr, &rt);
 	if (r < 0) {
 		IP_INC(st, OutNoRoutes);
@@ -143,7 +146,7 @@ int ip_output(struct us_stack *st, struct sk_buff *skb, const struct ip_out *o)
 	skb_reset_network_header(skb);
 	skb->protocol = 0x0800;
 	IP_INC(st, OutRequests);
-	mtu = ip_pmtu_get(st, o->daddr, rt.iface->dev->mtu);
+	mtu = o->ignore_pmtu ? rt.iface->dev->mtu : ip_pmtu_get(st, o->daddr, rt.iface->dev->mtu);
 	if (tot > mtu) {
 		if (o->df || hlen > IPV4_HDR_MIN) {
 			/* RFC 1122 §3.3.3: a datagram that may not be fragmented is not sent (nor, here,
@@ -168,7 +171,13 @@ void ip_local_error(struct us_stack *st, const struct sk_buff *skb, int err)
 		udp_err(st, h, skb->len, err);
 		break;
 	case IP_PROTO_ICMP:
-		icmp_local_error(st, h, skb->len, err, ipv4_daddr(h));
+		/* Linux sends itself a host unreachable (ipv4_link_failure): a soft error */
+		icmp_local_error(st, h, skb->len, err, false, ipv4_daddr(h));
+		break;
+	case IP_PROTO_TCP:
+		/* the same host unreachable reaches tcp_v4_err, which aborts a connection being opened:
+		 * connect fails with EHOSTUNREACH after the ARP requests, not after every SYN retry */
+		tcp_v4_err(st, h, skb->len, err);
 		break;
 	default:
 		break;

@@ -272,6 +272,9 @@ struct sk_buff *skb_copy(const struct sk_buff *skb)
 	n->csum_start = skb->csum_start;
 	n->csum_offset = skb->csum_offset;
 	n->tstamp_ns = skb->tstamp_ns;
+	n->lat_next = skb->lat_next;
+	n->lat_t0_ns = skb->lat_t0_ns;
+	n->lat_last_ns = skb->lat_last_ns;
 	memcpy(n->cb, skb->cb, sizeof(n->cb));
 	skb_shinfo(n)->gso_size = skb_shinfo(skb)->gso_size;
 	skb_shinfo(n)->gso_segs = skb_shinfo(skb)->gso_segs;

@@ -66,6 +66,7 @@ struct us_file {
 	uint32_t ping_peer; /* SK_PING: the connected address, 0: none */
 	uint8_t ttl;	    /* IP_TTL; 0: the stack's default */
 	bool recvttl;	    /* IP_RECVTTL: recvmsg reports each datagram's TTL */
+	bool recverr;	    /* IP_RECVERR (ping sockets): every ICMP error is reported, not only hard ones */
 };
 
 struct ep_item {

@@ -25,6 +25,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "tcp.h"
 #include "ustack/proto.h"
 #include "ustack/socket.h"
@@ -246,29 +247,41 @@ static void *stack_thread(void *arg)
 {
 	struct us_stack *st = arg;
 	struct sock_stack *ss = st->sock;
-	struct epoll_event ev[US_MAX_IFACES + 1];
+	struct epoll_event ev[US_MAX_IFACES + 2];
+	struct stack_ctl_output dump;
 
 	pthread_mutex_lock(&st->lock);
+	stack_ctl_thread(st, true); /* the control channel into this thread's epoll */
 	while (!ss->stopping) {
 		uint64_t next = stack_poll_locked(st);
+		bool ctl = false;
 		int ms, n;
 
 		ss->sleep_until = next ? next : 1;
 		ms = sock_ms_until(st, next);
+		stack_ctl_take_output(st, &dump);
 		pthread_mutex_unlock(&st->lock);
-		n = ms == 0 ? 0 : epoll_wait(ss->epfd, ev, US_MAX_IFACES + 1, ms);
+		stack_ctl_write_output(&dump); /* a dump to stderr, written without the lock */
+		n = ms == 0 ? 0 : epoll_wait(ss->epfd, ev, US_MAX_IFACES + 2, ms);
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.fd == ss->wakefd) {
 				uint64_t v;
 				if (read(ss->wakefd, &v, sizeof(v)) < 0) {
 					/* EAGAIN: another reader took it */
 				}
+			} else if (ev[i].data.fd == STACK_CTL_EPOLL_TAG) {
+				ctl = true;
 			}
 		}
 		pthread_mutex_lock(&st->lock);
 		ss->sleep_until = 0;
+		if (ctl)
+			stack_ctl_ready(st); /* served in the round that follows */
 	}
+	stack_ctl_thread(st, false);
+	stack_ctl_take_output(st, &dump);
 	pthread_mutex_unlock(&st->lock);
+	stack_ctl_write_output(&dump);
 	return NULL;
 }
 

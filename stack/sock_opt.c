@@ -212,6 +212,23 @@ static int ip_set(struct us_file *f, int name, const void *v, socklen_t len)
 	case IP_RECVTTL:
 		f->recvttl = val != 0;
 		return 0;
+	case IP_RECVERR:
+		/* ip(7); ping sockets only here, and without the error queue (MSG_ERRQUEUE): what it
+		 * changes is which errors a recv reports, as in Linux's ping_err */
+		if (f->kind != SK_PING)
+			return -ENOPROTOOPT;
+		f->recverr = val != 0;
+		if (f->ping)
+			f->ping->all_errors = f->recverr;
+		return 0;
+	case IP_MTU_DISCOVER:
+		/* ip(7); only UDP sockets take it here: TCP sets DF on every segment anyway */
+		if (f->kind != SK_UDP)
+			return -ENOPROTOOPT;
+		if (val < IP_PMTUDISC_DONT || val > IP_PMTUDISC_OMIT)
+			return -EINVAL;
+		f->u->pmtudisc = (uint8_t)val;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -415,6 +432,10 @@ static int tcp_get(struct us_file *f, int name, void *v, socklen_t *len)
 		ti.tcpi_advmss = tp->rcv_mss;
 		ti.tcpi_rcv_space = tcp_rcv_window(tp);
 		ti.tcpi_total_retrans = tp->total_retrans;
+		ti.tcpi_bytes_acked = tp->bytes_acked;
+		ti.tcpi_bytes_received = tp->bytes_received;
+		ti.tcpi_segs_out = tp->segs_out;
+		ti.tcpi_segs_in = tp->segs_in;
 		return opt_out(v, len, &ti, sizeof(ti));
 	}
 	default:
@@ -433,6 +454,16 @@ static int ip_get(struct us_file *f, int name, void *v, socklen_t *len)
 		break;
 	case IP_RECVTTL:
 		val = f->recvttl;
+		break;
+	case IP_MTU_DISCOVER:
+		if (f->kind != SK_UDP)
+			return -ENOPROTOOPT;
+		val = f->u->pmtudisc;
+		break;
+	case IP_RECVERR:
+		if (f->kind != SK_PING)
+			return -ENOPROTOOPT;
+		val = f->recverr;
 		break;
 	default:
 		return -ENOPROTOOPT;

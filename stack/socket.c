@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 
 #include "checksum.h"
+#include "latency.h"
 #include "tcp.h"
 #include "ustack/proto.h"
 #include "ustack/socket.h"
@@ -116,6 +117,8 @@ static int ping_open(struct us_file *f, uint16_t id)
 	}
 	f->ping = (struct icmp_echo_sock *)p;
 	f->ping->owner = f;
+	f->ping->all_errors = f->recverr;
+	f->ping->connected = f->ping_peer != 0;
 	f->ping_id = id;
 	return 0;
 }
@@ -377,8 +380,10 @@ int us_connect(int fd, const struct sockaddr *sa, socklen_t len)
 		r = sock_addr_in(sa, len, &addr, &port, false);
 		if (r == 0 && !f->ping)
 			r = ping_open(f, 0);
-		if (r == 0)
+		if (r == 0) {
 			f->ping_peer = addr;
+			f->ping->connected = true;
+		}
 		break;
 	default:
 		r = -ENOTSOCK;
@@ -519,6 +524,7 @@ static ssize_t sock_sendmsg(int fd, const struct iovec *iov, int iovcnt, int fla
 	r = iov_load(&c, iov, iovcnt);
 	if (r < 0)
 		return sock_file_ret(f, r);
+	lat_app_send(f->st, true);
 	switch (f->kind) {
 	case SK_TCP:
 		/* a TCP socket ignores the address (tcp_sendmsg) */
@@ -562,6 +568,7 @@ static ssize_t sock_sendmsg(int fd, const struct iovec *iov, int iovcnt, int fla
 		r = ping_send(f, &c, daddr ? daddr : f->ping_peer);
 		break;
 	}
+	lat_app_send(f->st, false);
 	return sock_file_ret(f, r);
 }
 
@@ -692,7 +699,7 @@ static ssize_t ping_recv_locked(struct us_file *f, struct iov_cursor *c, int fla
 	us_ping_recv((struct us_ping *)f->ping, &rep, buf + ICMP_HDR_LEN, 0x10000);
 	if (rep.error) {
 		free(buf);
-		return rep.error; /* ping_err without IP_RECVERR: the error, once */
+		return rep.error; /* ping_err's sk_err: the error, once */
 	}
 	/* the reply as it came, from its ICMP header (ping_recvmsg) */
 	buf[0] = ICMP_ECHOREPLY;

@@ -7,6 +7,7 @@
  * connections or all neighbours: work is found through the timer queue.
  */
 #include "core.h"
+#include "ctl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "latency.h"
 #include "ustack/socket.h"
 #include "wire/ipv4.h"
 
@@ -43,6 +45,7 @@ struct us_stack *us_stack_create(const struct us_stack_config *cfg)
 		st->clock = &st->own_clock;
 	}
 	st->now = us_clock_now(st->clock);
+	st->created_ns = st->now;
 	seed = st->cfg.seed;
 	if (!seed && getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
 		seed = st->now ^ (uint64_t)(uintptr_t)st;
@@ -68,6 +71,7 @@ uint64_t us_stack_destroy(struct us_stack *st)
 	if (!st)
 		return 0;
 	sock_stack_destroy(st);
+	stack_ctl_destroy(st); /* after the thread has stopped, before the timers go */
 	tcp_destroy(st);
 	udp_destroy(st);
 	icmp_destroy(st);
@@ -76,6 +80,7 @@ uint64_t us_stack_destroy(struct us_stack *st)
 	for (int i = 0; i < US_MAX_IFACES; i++)
 		netdev_close(st->ifaces[i].dev);
 	timer_queue_destroy(&st->timers);
+	latency_destroy(st);
 	left = skb_pool_destroy(st->pool);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
@@ -91,6 +96,7 @@ int us_stack_add_netdev(struct us_stack *st, struct netdev *dev)
 			st->ifaces[i].dev = dev;
 			st->ifaces[i].ifindex = i + 1;
 			dev->ifindex = i + 1;
+			latency_attach(st, dev);
 			return i + 1;
 		}
 	}
@@ -241,6 +247,9 @@ uint64_t stack_poll_locked(struct us_stack *st)
 				eth_rcv(st, batch[k]);
 	}
 	timer_run(&st->timers, st->now);
+	/* observability: a requested dump, the control channel (a relaxed load when neither is in use) */
+	if (st->ctl || atomic_load_explicit(&st->dump_request, memory_order_relaxed))
+		stack_ctl_round(st);
 	next = timer_next_deadline(&st->timers);
 	for (int i = 0; i < US_MAX_IFACES; i++) {
 		struct netdev *dev = st->ifaces[i].dev;

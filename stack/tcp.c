@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "latency.h"
+#include "pkttrace.h"
 #include "siphash.h"
 #include "wire/ipv4.h"
 #include "ustack/proto.h"
@@ -31,6 +33,35 @@ static const char *const tcp_state_names[] = {
 const char *tcp_state_name(int state)
 {
 	return state >= 0 && state <= TCP_TIME_WAIT ? tcp_state_names[state] : "?";
+}
+
+static const char *const tcp_state_reasons[TCP_SR_MAX] = {
+	[TCP_SR_USER_CONNECT] = "user connect",
+	[TCP_SR_USER_LISTEN] = "user listen",
+	[TCP_SR_USER_CLOSE] = "user close",
+	[TCP_SR_USER_SHUTDOWN] = "user shutdown",
+	[TCP_SR_USER_ABORT] = "abort",
+	[TCP_SR_CLOSE_UNREAD] = "user close with unread data",
+	[TCP_SR_CONNECT_FAILED] = "connect failed",
+	[TCP_SR_RCV_SYN] = "rcv SYN",
+	[TCP_SR_RCV_COOKIE_ACK] = "rcv ACK of SYN cookie",
+	[TCP_SR_RCV_SYN_ACK] = "rcv SYN-ACK",
+	[TCP_SR_RCV_ACK_OF_SYN] = "rcv ACK of SYN",
+	[TCP_SR_RCV_FIN] = "rcv FIN",
+	[TCP_SR_RCV_ACK_OF_FIN] = "rcv ACK of FIN",
+	[TCP_SR_RCV_RST] = "rcv RST",
+	[TCP_SR_RCV_DATA_CLOSED] = "rcv data after close",
+	[TCP_SR_ICMP_ERROR] = "ICMP error",
+	[TCP_SR_RTO] = "RTO retries exhausted",
+	[TCP_SR_KEEPALIVE] = "keepalive timeout",
+	[TCP_SR_2MSL] = "2MSL timeout",
+	[TCP_SR_FIN_WAIT_2_TIMEOUT] = "FIN-WAIT-2 timeout",
+	[TCP_SR_TW_REUSE] = "TIME-WAIT reused",
+};
+
+const char *tcp_state_reason_name(enum tcp_state_reason why)
+{
+	return (unsigned)why < TCP_SR_MAX ? tcp_state_reasons[why] : "?";
 }
 
 int tcp_init(struct us_stack *st)
@@ -291,9 +322,10 @@ static void tcp_free(struct tcp_sock *tp)
 	free(tp);
 }
 
-void tcp_set_state(struct tcp_sock *tp, enum tcp_state state)
+void tcp_set_state(struct tcp_sock *tp, enum tcp_state state, enum tcp_state_reason why)
 {
 	struct us_stack *st = tp->st;
+	uint8_t old = tp->state;
 	bool was_estab = tp->state == TCP_ESTABLISHED || tp->state == TCP_CLOSE_WAIT;
 	bool is_estab = state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT;
 
@@ -307,6 +339,8 @@ void tcp_set_state(struct tcp_sock *tp, enum tcp_state state)
 	tp->state = (uint8_t)state;
 	if (st->tcp->trace)
 		tcp_trace_state(tp); /* a row, and a listener's or the stack's trace joined */
+	if (st->pkttrace)
+		pkttrace_tcp_state(tp, old, tcp_state_reason_name(why));
 	tcp_wake(tp);
 }
 
@@ -379,13 +413,13 @@ bool tcp_child_established(struct tcp_sock *c)
 	return true;
 }
 
-void tcp_done(struct tcp_sock *tp, int err)
+void tcp_done(struct tcp_sock *tp, int err, enum tcp_state_reason why)
 {
 	struct tcp_sock *l = tp->parent;
 
 	if (err && !tp->err)
 		tp->err = err;
-	tcp_set_state(tp, TCP_CLOSED);
+	tcp_set_state(tp, TCP_CLOSED, why);
 	tcp_unhash(tp);
 	tcp_timers_stop(tp);
 	skb_queue_purge(&tp->write_q);
@@ -486,7 +520,7 @@ int us_tcp_listen(struct us_tcp *t, int backlog)
 			return -EADDRINUSE;
 	/* Linux caps the backlog at somaxconn (4096) and treats a negative one as 0 */
 	tp->backlog = backlog < 0 ? 0 : backlog > 4096 ? 4096 : (uint32_t)backlog;
-	tcp_set_state(tp, TCP_LISTEN);
+	tcp_set_state(tp, TCP_LISTEN, TCP_SR_USER_LISTEN);
 	tcp_hash(tp);
 	return 0;
 }
@@ -550,7 +584,7 @@ static int tcp_connect_port(struct tcp_sock *tp, uint32_t laddr, uint32_t raddr,
 			tp->tw_iss_floor = tw->snd_nxt + 65535 + 2;
 			tp->tw_iss_floor_set = true;
 			TCPX_INC(st, TCPTimeWaitRecycled);
-			tcp_done(tw, 0);
+			tcp_done(tw, 0, TCP_SR_TW_REUSE);
 		}
 		tp->laddr = laddr;
 		tp->lport = p;
@@ -607,12 +641,12 @@ int us_tcp_connect(struct us_tcp *t, uint32_t addr, uint16_t port)
 	tp->recover = tp->iss; /* RFC 6582 §3.2 step 1 */
 	tp->rcv_mss = tcp_route_mss(st, addr);
 	tp->rcv_wscale = 7;
-	tcp_set_state(tp, TCP_SYN_SENT);
+	tcp_set_state(tp, TCP_SYN_SENT, TCP_SR_USER_CONNECT);
 	tcp_hash(tp);
 	TCP_INC(st, ActiveOpens);
 	r = tcp_send_syn(tp);
 	if (r < 0 && r != -ENOBUFS) {
-		tcp_done(tp, r);
+		tcp_done(tp, r, TCP_SR_CONNECT_FAILED);
 		return r;
 	}
 	return -EINPROGRESS;
@@ -670,6 +704,7 @@ int tcp_sendmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt)
 			TCP_SKB_CB(tail)->sent = 0;
 			TCP_SKB_CB(tail)->retrans = 0;
 			skb_queue_tail(&tp->write_q, tail);
+			lat_tx_start(st, tail);
 			if (!tp->send_head)
 				tp->send_head = tail;
 			room = tp->mss;
@@ -740,6 +775,7 @@ int tcp_recvmsg(struct tcp_sock *tp, const struct iovec *iov, int iovcnt, bool p
 		if (peek)
 			continue;
 		if (n == skb->len) {
+			lat_stamp(tp->st, skb, US_LAT_RX_APP); /* its last byte is read */
 			skb_unlink(&tp->rcv_q, skb); /* takes its bytes off the queue's count */
 			skb_free(skb);
 			next = skb_peek(&tp->rcv_q);
@@ -800,10 +836,10 @@ int us_tcp_shutdown(struct us_tcp *t, int how)
 	if (how != 0) {
 		tp->st->now = us_clock_now(tp->st->clock);
 		if (tp->state == TCP_SYN_SENT) {
-			tcp_done(tp, 0);
+			tcp_done(tp, 0, TCP_SR_USER_SHUTDOWN);
 			return 0;
 		}
-		tcp_send_fin(tp);
+		tcp_send_fin(tp, TCP_SR_USER_SHUTDOWN);
 	}
 	return 0;
 }
@@ -838,7 +874,7 @@ void us_tcp_close(struct us_tcp *t)
 		tcp_free(tp);
 		return;
 	case TCP_SYN_SENT:
-		tcp_done(tp, 0);
+		tcp_done(tp, 0, TCP_SR_USER_CLOSE);
 		return;
 	default:
 		break;
@@ -847,10 +883,10 @@ void us_tcp_close(struct us_tcp *t)
 		/* RFC 2525 §2.17, Linux: unread data means the peer must learn it was lost */
 		TCPX_INC(st, TCPAbortOnClose);
 		tcp_send_active_reset(tp);
-		tcp_done(tp, 0);
+		tcp_done(tp, 0, TCP_SR_CLOSE_UNREAD);
 		return;
 	}
-	tcp_send_fin(tp);
+	tcp_send_fin(tp, TCP_SR_USER_CLOSE);
 }
 
 void us_tcp_abort(struct us_tcp *t)
@@ -867,7 +903,7 @@ void us_tcp_abort(struct us_tcp *t)
 		us_tcp_close(t);
 		return;
 	}
-	tcp_done(tp, 0);
+	tcp_done(tp, 0, TCP_SR_USER_ABORT);
 }
 
 uint32_t us_tcp_events(const struct us_tcp *t)
@@ -1009,7 +1045,7 @@ int us_tcp_getpeername(const struct us_tcp *t, uint32_t *addr, uint16_t *port)
 	return 0;
 }
 
-void tcp_v4_err(struct us_stack *st, const uint8_t *q, uint32_t len, int err, bool hard)
+void tcp_v4_err(struct us_stack *st, const uint8_t *q, uint32_t len, int err)
 {
 	const uint8_t *th = q + ipv4_hlen(q);
 	struct tcp_sock *tp;
@@ -1033,10 +1069,12 @@ void tcp_v4_err(struct us_stack *st, const uint8_t *q, uint32_t len, int err, bo
 		}
 		return;
 	}
-	/* RFC 1122 §4.2.3.9: a hard error aborts a connection being opened; the others are only
-	 * reported if the connection later times out */
-	if (tp->state == TCP_SYN_SENT && hard) {
+	/* RFC 1122 §4.2.3.9 would abort only on a hard error; Linux's tcp_v4_err aborts a connection
+	 * in SYN-SENT on any error it believes (net or host unreachable, time exceeded too), and we do
+	 * as Linux: connect() fails at once with the error. In the other states the errors are not
+	 * reported (Linux keeps a soft one for a later timeout; we keep none). */
+	if (tp->state == TCP_SYN_SENT) {
 		TCP_INC(st, AttemptFails);
-		tcp_done(tp, err);
+		tcp_done(tp, err, TCP_SR_ICMP_ERROR);
 	}
 }

@@ -156,6 +156,11 @@ struct tcp_sock {
 
 	int err;     /* pending error for the user (negative errno), 0: none */
 	uint32_t total_retrans;
+	/* per-connection counters, as Linux keeps them for TCP_INFO (RFC 4898's tcpEStats*) */
+	uint32_t segs_out;	 /* every segment sent, retransmissions and pure ACKs included */
+	uint32_t segs_in;	 /* every segment received for this connection (the SYN included) */
+	uint64_t bytes_acked;	 /* SND.UNA's advance: data, and the SYN and FIN (1 each) */
+	uint64_t bytes_received; /* RCV.NXT's advance past the SYN: data, and the FIN (1) */
 
 	/* listeners */
 	struct tcp_sock *parent;	       /* the listener of an embryonic or unaccepted child */
@@ -224,12 +229,40 @@ static inline void tcp_wake(struct tcp_sock *tp)
 		sock_wake(tp->st, tp->owner);
 }
 
+/* Why a connection changed state: every tcp_set_state (and tcp_done) names one, and the packet trace
+ * prints its words (tcp_state_reason_name). */
+enum tcp_state_reason {
+	TCP_SR_USER_CONNECT,	  /* "user connect" */
+	TCP_SR_USER_LISTEN,	  /* "user listen" */
+	TCP_SR_USER_CLOSE,	  /* "user close" */
+	TCP_SR_USER_SHUTDOWN,	  /* "user shutdown": shutdown(SHUT_WR) */
+	TCP_SR_USER_ABORT,	  /* "abort" */
+	TCP_SR_CLOSE_UNREAD,	  /* "user close with unread data": a reset (RFC 2525 §2.17) */
+	TCP_SR_CONNECT_FAILED,	  /* "connect failed": the SYN could not be sent */
+	TCP_SR_RCV_SYN,		  /* "rcv SYN" */
+	TCP_SR_RCV_COOKIE_ACK,	  /* "rcv ACK of SYN cookie" (RFC 4987 §3.6) */
+	TCP_SR_RCV_SYN_ACK,	  /* "rcv SYN-ACK" */
+	TCP_SR_RCV_ACK_OF_SYN,	  /* "rcv ACK of SYN" */
+	TCP_SR_RCV_FIN,		  /* "rcv FIN" */
+	TCP_SR_RCV_ACK_OF_FIN,	  /* "rcv ACK of FIN" */
+	TCP_SR_RCV_RST,		  /* "rcv RST" */
+	TCP_SR_RCV_DATA_CLOSED,	  /* "rcv data after close": answered with a reset, as Linux */
+	TCP_SR_ICMP_ERROR,	  /* "ICMP error" (RFC 1122 §4.2.3.9) */
+	TCP_SR_RTO,		  /* "RTO retries exhausted" */
+	TCP_SR_KEEPALIVE,	  /* "keepalive timeout" */
+	TCP_SR_2MSL,		  /* "2MSL timeout" */
+	TCP_SR_FIN_WAIT_2_TIMEOUT, /* "FIN-WAIT-2 timeout": an orphan waited too long */
+	TCP_SR_TW_REUSE,	  /* "TIME-WAIT reused": a new connection took the 4-tuple */
+	TCP_SR_MAX,
+};
+
 /* tcp.c (tcp_init, tcp_destroy, tcp_v4_rcv and tcp_v4_err are in core.h) */
 struct tcp_sock *tcp_sock_new(struct us_stack *st);
-void tcp_set_state(struct tcp_sock *tp, enum tcp_state state);
-/* Connection gone: unhash, drop its queues and timers, report err to the user (0: none); freed
- * now if the user has let go, else when it does. */
-void tcp_done(struct tcp_sock *tp, int err);
+void tcp_set_state(struct tcp_sock *tp, enum tcp_state state, enum tcp_state_reason why);
+const char *tcp_state_reason_name(enum tcp_state_reason why);
+/* Connection gone (CLOSED, for why): unhash, drop its queues and timers, report err to the user
+ * (0: none); freed now if the user has let go, else when it does. */
+void tcp_done(struct tcp_sock *tp, int err, enum tcp_state_reason why);
 struct tcp_sock *tcp_lookup_established(struct us_stack *st, uint32_t laddr, uint16_t lport,
 					uint32_t raddr, uint16_t rport);
 struct tcp_sock *tcp_lookup_listener(struct us_stack *st, uint32_t laddr, uint16_t lport);
@@ -253,8 +286,8 @@ void tcp_output(struct tcp_sock *tp);
 void tcp_send_ack(struct tcp_sock *tp);
 /* Queue SYN (active open) or SYN-ACK (passive) on the write queue and send it. */
 int tcp_send_syn(struct tcp_sock *tp);
-/* Queue a FIN after the data. */
-void tcp_send_fin(struct tcp_sock *tp);
+/* Queue a FIN after the data (FIN-WAIT-1 or LAST-ACK, for why). */
+void tcp_send_fin(struct tcp_sock *tp, enum tcp_state_reason why);
 /* A RST for a connection (abort). */
 void tcp_send_active_reset(struct tcp_sock *tp);
 /* A RST answering a segment with no connection (RFC 9293 §3.10.7.1); skb at the TCP payload. */

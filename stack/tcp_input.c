@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "latency.h"
 #include "wire/ipv4.h"
 
 /* RFC 7323 §5.5: TS.Recent older than 24 days is too old for PAWS */
@@ -108,8 +109,10 @@ struct tcp_sock *tcp_child_new(struct tcp_sock *l, const struct sk_buff *skb, ui
 	c->snd_wl1 = irs;
 	c->max_snd_wnd = c->snd_wnd;
 	c->last_rx_ns = st->now;
+	c->segs_in = 1; /* the segment that made it, as Linux's tcp_create_openreq_child counts */
 	c->cc->init(c);
-	tcp_set_state(c, TCP_SYN_RECEIVED);
+	tcp_set_state(c, TCP_SYN_RECEIVED,
+		      (TCP_SKB_CB(skb)->flags & TCPF_SYN) ? TCP_SR_RCV_SYN : TCP_SR_RCV_COOKIE_ACK);
 	tcp_hash(c);
 	tcp_child_add(l, c);
 	TCP_INC(st, PassiveOpens);
@@ -127,8 +130,10 @@ static void tcp_rcv_listen(struct tcp_sock *l, struct sk_buff *skb)
 	struct tcp_sock *c;
 	bool reset;
 
-	if (cb->flags & TCPF_RST)
+	if (cb->flags & TCPF_RST) {
+		TCPX_INC(st, TCPRstDiscards);
 		goto drop; /* "An incoming RST segment could not be valid ... ignore it" */
+	}
 	if (cb->flags & TCPF_ACK) {
 		/* RFC 4987 §3.6: the third segment of a handshake whose SYN-ACK carried a SYN cookie
 		 * makes the child, which takes it as SYN-RECEIVED takes the ACK of its SYN-ACK */
@@ -193,7 +198,7 @@ static void tcp_rcv_synsent(struct tcp_sock *tp, struct sk_buff *skb)
 		/* accepted only if it acknowledges our SYN */
 		if (ack_ok) {
 			TCP_INC(st, AttemptFails);
-			tcp_done(tp, -ECONNREFUSED);
+			tcp_done(tp, -ECONNREFUSED, TCP_SR_RCV_RST);
 		}
 		goto drop;
 	}
@@ -214,6 +219,7 @@ static void tcp_rcv_synsent(struct tcp_sock *tp, struct sk_buff *skb)
 		else if (tp->ts_ok && cb->opts->tsecr)
 			tcp_rtt_sample(tp, (tcp_now_ts(tp) - cb->opts->tsecr) * 1000u);
 		tcp_rto_after_handshake(tp);
+		tp->bytes_acked += cb->ack_seq - tp->snd_una; /* our SYN */
 		tp->snd_una = cb->ack_seq;
 		if (syn && (TCP_SKB_CB(syn)->flags & TCPF_SYN)) {
 			if (tp->send_head == syn)
@@ -229,7 +235,7 @@ static void tcp_rcv_synsent(struct tcp_sock *tp, struct sk_buff *skb)
 		tp->max_snd_wnd = tp->snd_wnd;
 		tp->retries = 0;
 		tcp_timer_clear(tp, TCP_T_RETRANS);
-		tcp_set_state(tp, TCP_ESTABLISHED);
+		tcp_set_state(tp, TCP_ESTABLISHED, TCP_SR_RCV_SYN_ACK);
 		if (tp->flags & TF_KEEPALIVE)
 			tcp_timer_set(tp, TCP_T_KEEPALIVE, st->now + tp->keepidle_ns);
 		tp->flags |= TF_ACK_NOW;
@@ -240,7 +246,7 @@ static void tcp_rcv_synsent(struct tcp_sock *tp, struct sk_buff *skb)
 	tp->snd_wnd = cb->window;
 	tp->snd_wl1 = cb->seq;
 	tp->max_snd_wnd = tp->snd_wnd;
-	tcp_set_state(tp, TCP_SYN_RECEIVED);
+	tcp_set_state(tp, TCP_SYN_RECEIVED, TCP_SR_RCV_SYN);
 	tp->send_head = skb_peek(&tp->write_q);
 	tp->snd_nxt = tp->iss;
 	tcp_output(tp);
@@ -324,6 +330,7 @@ static void tcp_ack_new(struct tcp_sock *tp, uint32_t ack, const struct tcp_opts
 		tp->flags &= (uint16_t)~TF_RTT_TIMING;
 		tcp_rtt_sample(tp, (uint32_t)((st->now - tp->rtt_start_ns) / 1000));
 	}
+	tp->bytes_acked += acked;
 	tp->snd_una = ack;
 	if (seq_lt(tp->snd_nxt, ack))
 		tp->snd_nxt = ack;
@@ -412,7 +419,7 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 			if (!tp->ts_ok && syn && (TCP_SKB_CB(syn)->flags & TCPF_SYN) && !TCP_SKB_CB(syn)->retrans)
 				tcp_rtt_sample(tp, (uint32_t)((st->now - TCP_SKB_CB(syn)->sent_ns) / 1000));
 		}
-		tcp_set_state(tp, TCP_ESTABLISHED);
+		tcp_set_state(tp, TCP_ESTABLISHED, TCP_SR_RCV_ACK_OF_SYN);
 		estab_now = true;
 		tp->snd_wnd = wnd;
 		tp->snd_wl1 = cb->seq;
@@ -473,14 +480,14 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 	switch (tp->state) {
 	case TCP_FIN_WAIT_1:
 		if (fin_acked) {
-			tcp_set_state(tp, TCP_FIN_WAIT_2);
+			tcp_set_state(tp, TCP_FIN_WAIT_2, TCP_SR_RCV_ACK_OF_FIN);
 			if (tp->flags & TF_ORPHAN)
 				tcp_timer_set(tp, TCP_T_2MSL, st->now + st->cfg.tcp_fin_timeout_ns);
 		}
 		break;
 	case TCP_CLOSING:
 		if (fin_acked) {
-			tcp_set_state(tp, TCP_TIME_WAIT);
+			tcp_set_state(tp, TCP_TIME_WAIT, TCP_SR_RCV_ACK_OF_FIN);
 			tcp_timers_stop(tp);
 			tcp_timer_set(tp, TCP_T_2MSL, st->now + 2 * st->cfg.tcp_msl_ns);
 		}
@@ -488,7 +495,7 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 	case TCP_LAST_ACK:
 		if (fin_acked) {
 			*gone = (tp->flags & TF_ORPHAN) || tp->parent;
-			tcp_done(tp, 0);
+			tcp_done(tp, 0, TCP_SR_RCV_ACK_OF_FIN);
 			return false;
 		}
 		break;
@@ -577,7 +584,9 @@ static void tcp_ofo_drain(struct tcp_sock *tp)
 		if (seq_gt(data_end, tp->rcv_nxt)) {
 			uint32_t n = tp->rcv_nxt - cb->seq;
 			skb_pull(skb, n);
+			tp->bytes_received += data_end - tp->rcv_nxt;
 			tp->rcv_nxt = data_end;
+			lat_stamp(tp->st, skb, US_LAT_RX_SOCKQ);
 			skb_queue_tail(&tp->rcv_q, skb);
 			tcp_wake(tp);
 		} else {
@@ -654,6 +663,8 @@ static void tcp_data_queue(struct tcp_sock *tp, struct sk_buff *skb)
 		cb->seq += n;
 	}
 	tp->rcv_nxt += skb->len;
+	tp->bytes_received += skb->len;
+	lat_stamp(st, skb, US_LAT_RX_SOCKQ);
 	skb_queue_tail(&tp->rcv_q, skb);
 	tcp_wake(tp);
 	if (had_ofo) {
@@ -672,22 +683,23 @@ static void tcp_fin(struct tcp_sock *tp)
 			 tp->snd_una == tp->snd_max;
 
 	tp->rcv_nxt++;
+	tp->bytes_received++; /* Linux's tcp_rcv_nxt_update counts the FIN too */
 	tp->flags |= TF_PEER_FIN | TF_ACK_NOW;
 	switch (tp->state) {
 	case TCP_SYN_RECEIVED:
 	case TCP_ESTABLISHED:
-		tcp_set_state(tp, TCP_CLOSE_WAIT);
+		tcp_set_state(tp, TCP_CLOSE_WAIT, TCP_SR_RCV_FIN);
 		break;
 	case TCP_FIN_WAIT_1:
 		if (!fin_acked) {
-			tcp_set_state(tp, TCP_CLOSING);
+			tcp_set_state(tp, TCP_CLOSING, TCP_SR_RCV_FIN);
 			break;
 		}
 		/* our FIN was acknowledged too */
 		/* fall through */
 	case TCP_FIN_WAIT_2:
 	case TCP_TIME_WAIT:
-		tcp_set_state(tp, TCP_TIME_WAIT);
+		tcp_set_state(tp, TCP_TIME_WAIT, TCP_SR_RCV_FIN);
 		tcp_timers_stop(tp);
 		tcp_timer_set(tp, TCP_T_2MSL, st->now + 2 * st->cfg.tcp_msl_ns);
 		break;
@@ -744,6 +756,8 @@ static bool tcp_fast_path(struct tcp_sock *tp, struct sk_buff *skb)
 		uint32_t len = skb->len;
 		TCPX_INC(st, TCPHPHits);
 		tp->rcv_nxt += len;
+		tp->bytes_received += len;
+		lat_stamp(st, skb, US_LAT_RX_SOCKQ);
 		skb_queue_tail(&tp->rcv_q, skb);
 		tcp_wake(tp);
 		tcp_schedule_ack(tp, len);
@@ -814,23 +828,23 @@ static void tcp_rcv_state_process(struct tcp_sock *tp, struct sk_buff *skb)
 		switch (tp->state) {
 		case TCP_SYN_RECEIVED:
 			/* passive: back to LISTEN (the child goes); active: refused */
-			tcp_done(tp, (tp->flags & TF_PASSIVE) ? 0 : -ECONNREFUSED);
+			tcp_done(tp, (tp->flags & TF_PASSIVE) ? 0 : -ECONNREFUSED, TCP_SR_RCV_RST);
 			break;
 		case TCP_CLOSE_WAIT:
 			/* the peer had finished: what the user learns is that its writes went
 			 * nowhere (EPIPE, as Linux's tcp_reset) */
 			TCP_INC(st, EstabResets);
-			tcp_done(tp, -EPIPE);
+			tcp_done(tp, -EPIPE, TCP_SR_RCV_RST);
 			break;
 		case TCP_ESTABLISHED:
 			TCP_INC(st, EstabResets);
 			/* fall through */
 		case TCP_FIN_WAIT_1:
 		case TCP_FIN_WAIT_2:
-			tcp_done(tp, -ECONNRESET);
+			tcp_done(tp, -ECONNRESET, TCP_SR_RCV_RST);
 			break;
 		default:
-			tcp_done(tp, 0);
+			tcp_done(tp, 0, TCP_SR_RCV_RST);
 			break;
 		}
 		skb_free(skb);
@@ -839,7 +853,7 @@ static void tcp_rcv_state_process(struct tcp_sock *tp, struct sk_buff *skb)
 	/* fourth: the SYN bit (RFC 9293 §3.10.7.4, RFC 5961 §4): a challenge ACK */
 	if (cb->flags & TCPF_SYN) {
 		if (tp->state == TCP_SYN_RECEIVED && (tp->flags & TF_PASSIVE)) {
-			tcp_done(tp, 0);
+			tcp_done(tp, 0, TCP_SR_RCV_SYN);
 			skb_free(skb);
 			return;
 		}
@@ -871,7 +885,7 @@ static void tcp_rcv_state_process(struct tcp_sock *tp, struct sk_buff *skb)
 			/* Linux: new data for a socket the user has closed is answered with a reset */
 			TCPX_INC(st, TCPAbortOnData);
 			tcp_send_active_reset(tp);
-			tcp_done(tp, 0);
+			tcp_done(tp, 0, TCP_SR_RCV_DATA_CLOSED);
 			skb_free(skb);
 			return;
 		}
@@ -911,7 +925,7 @@ static bool tcp_timewait_reuse(struct tcp_sock *tp, const struct tcp_skb_cb *cb)
 		return false;
 	}
 	TCPX_INC(tp->st, TCPTimeWaitRecycled);
-	tcp_done(tp, 0);
+	tcp_done(tp, 0, TCP_SR_TW_REUSE);
 	return true;
 }
 
@@ -924,6 +938,7 @@ void tcp_v4_rcv(struct us_stack *st, struct sk_buff *skb)
 	struct tcp_sock *tp;
 	uint32_t hlen, saddr = ipv4_saddr(ih), daddr = ipv4_daddr(ih);
 
+	lat_stamp(st, skb, US_LAT_RX_L4);
 	TCP_INC(st, InSegs);
 	if (tcp_check(th, skb->len) != 0) {
 		TCP_INC(st, InErrs);
@@ -957,10 +972,14 @@ void tcp_v4_rcv(struct us_stack *st, struct sk_buff *skb)
 	if (!tp)
 		tp = tcp_lookup_listener(st, daddr, tcp_dport(th));
 	if (!tp) {
-		/* §3.10.7.1: CLOSED */
+		/* §3.10.7.1: CLOSED; "An incoming segment containing a RST is discarded" */
+		if (cb->flags & TCPF_RST)
+			TCPX_INC(st, TCPRstDiscards);
 		tcp_send_reset(st, skb);
 		goto drop;
 	}
+	if (tp->state != TCP_LISTEN)
+		tp->segs_in++; /* a listener counts none: its children do (Linux's tcp_segs_in) */
 	switch (tp->state) {
 	case TCP_LISTEN:
 		tcp_rcv_listen(tp, skb);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "latency.h"
 #include "wire/ipv4.h"
 
 uint32_t tcp_now_ts(const struct tcp_sock *tp)
@@ -177,6 +178,7 @@ static int tcp_emit(struct tcp_sock *tp, struct sk_buff *skb, uint32_t seq, uint
 		tcp_timer_clear(tp, TCP_T_DELACK);
 	}
 	TCP_INC(st, OutSegs);
+	tp->segs_out++;
 	if (flags & TCPF_RST)
 		TCP_INC(st, OutRsts);
 	return ip_output(st, skb, &o);
@@ -202,6 +204,7 @@ static int tcp_transmit_skb(struct tcp_sock *tp, struct sk_buff *skb)
 
 	if (!n)
 		return -ENOBUFS;
+	lat_tx_segment(tp->st, n, skb);
 	if (tp->state != TCP_SYN_SENT)
 		flags |= TCPF_ACK;
 	/* RFC 9293 §3.9.1.2 (MUST-61), RFC 1122 §4.2.2.2: with no PUSH flag on SEND, the last buffered
@@ -376,7 +379,7 @@ int tcp_send_syn(struct tcp_sock *tp)
 	return 0;
 }
 
-void tcp_send_fin(struct tcp_sock *tp)
+void tcp_send_fin(struct tcp_sock *tp, enum tcp_state_reason why)
 {
 	struct sk_buff *skb, *tail;
 	struct tcp_skb_cb *cb;
@@ -386,10 +389,10 @@ void tcp_send_fin(struct tcp_sock *tp)
 	switch (tp->state) {
 	case TCP_ESTABLISHED:
 	case TCP_SYN_RECEIVED:
-		tcp_set_state(tp, TCP_FIN_WAIT_1);
+		tcp_set_state(tp, TCP_FIN_WAIT_1, why);
 		break;
 	case TCP_CLOSE_WAIT:
-		tcp_set_state(tp, TCP_LAST_ACK);
+		tcp_set_state(tp, TCP_LAST_ACK, why);
 		break;
 	default:
 		return;

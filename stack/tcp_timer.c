@@ -106,7 +106,7 @@ static bool tcp_retransmit_timer(struct tcp_sock *tp)
 			TCP_INC(st, AttemptFails);
 		else
 			TCPX_INC(st, TCPAbortOnTimeout);
-		tcp_done(tp, -ETIMEDOUT);
+		tcp_done(tp, -ETIMEDOUT, TCP_SR_RTO);
 		return orphan;
 	}
 	TCPX_INC(st, TCPTimeouts);
@@ -165,7 +165,7 @@ static bool tcp_keepalive_timer(struct tcp_sock *tp)
 		bool orphan = tp->flags & TF_ORPHAN;
 		TCPX_INC(st, TCPAbortOnTimeout);
 		tcp_send_active_reset(tp);
-		tcp_done(tp, -ETIMEDOUT);
+		tcp_done(tp, -ETIMEDOUT, TCP_SR_KEEPALIVE);
 		return orphan;
 	}
 	TCPX_INC(st, TCPKeepAlive);
@@ -180,7 +180,7 @@ static bool tcp_2msl_timer(struct tcp_sock *tp)
 	bool orphan = (tp->flags & TF_ORPHAN) || (tp->parent && !tp->on_accept_list);
 
 	/* TIME-WAIT is over (RFC 9293 §3.10.8), or an orphan waited too long in FIN-WAIT-2 */
-	tcp_done(tp, 0);
+	tcp_done(tp, 0, tp->state == TCP_TIME_WAIT ? TCP_SR_2MSL : TCP_SR_FIN_WAIT_2_TIMEOUT);
 	return orphan;
 }
 

@@ -9,11 +9,13 @@
 #include "core.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 
 #include "checksum.h"
+#include "latency.h"
 #include "ustack/proto.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
@@ -106,6 +108,7 @@ void udp_rcv(struct us_stack *st, struct sk_buff *skb)
 	struct udp_sock *u;
 	uint16_t ulen;
 
+	lat_stamp(st, skb, US_LAT_RX_L4);
 	if (skb->len < UDP_HDR_LEN) {
 		UDP_INC(st, InErrors);
 		goto drop;
@@ -140,6 +143,7 @@ void udp_rcv(struct us_stack *st, struct sk_buff *skb)
 	udp_cb(skb)->sport = udp_sport(h);
 	udp_cb(skb)->ttl = ipv4_ttl(skb_network_header(skb));
 	skb_pull(skb, UDP_HDR_LEN);
+	lat_stamp(st, skb, US_LAT_RX_SOCKQ);
 	skb_queue_tail(&u->rx, skb);
 	if (u->owner)
 		sock_wake(st, u->owner);
@@ -158,6 +162,8 @@ void udp_err(struct us_stack *st, const uint8_t *quoted, uint32_t len, int err)
 		return;
 	u = udp_lookup(st, ipv4_saddr(quoted), udp_sport(uh), ipv4_daddr(quoted), udp_dport(uh));
 	if (u && u->raddr == ipv4_daddr(quoted) && u->rport == udp_dport(uh)) {
+		if (err == -EMSGSIZE && u->pmtudisc == IP_PMTUDISC_DONT)
+			return; /* the path MTU is learned (icmp.c); a sender that fragments is not told */
 		u->err = err;
 		if (u->owner)
 			sock_wake(st, u->owner);
@@ -255,6 +261,26 @@ static int udp_take_error(struct udp_sock *u)
 	return e;
 }
 
+/* IP_MTU_DISCOVER as Linux's __ip_append_data and __ip_make_skb apply it to a datagram of tot bytes
+ * (IP header included) on a device of dev_mtu: which MTU it must fit (the path MTU learned from
+ * fragmentation-needed messages, RFC 1191, or with PROBE, INTERFACE and OMIT the device's), whether
+ * it may be fragmented (DONT, WANT, OMIT) or fails with EMSGSIZE when larger (DO, PROBE, INTERFACE),
+ * and whether DF is set: always with DO and PROBE, with WANT when it fits (RFC 1191 §3: a host doing
+ * path MTU discovery sets DF), never with the others. */
+static int udp_pmtudisc(const struct udp_sock *u, struct ip_out *o, uint32_t dev_mtu, uint32_t tot)
+{
+	uint32_t mtu;
+
+	o->ignore_pmtu = u->pmtudisc >= IP_PMTUDISC_PROBE;
+	mtu = o->ignore_pmtu ? dev_mtu : ip_pmtu_get(u->st, o->daddr, dev_mtu);
+	if (tot > mtu && u->pmtudisc != IP_PMTUDISC_DONT && u->pmtudisc != IP_PMTUDISC_WANT &&
+	    u->pmtudisc != IP_PMTUDISC_OMIT)
+		return -EMSGSIZE; /* Linux counts nothing for it: it never reaches IP */
+	o->df = u->pmtudisc == IP_PMTUDISC_DO || u->pmtudisc == IP_PMTUDISC_PROBE ||
+		(u->pmtudisc == IP_PMTUDISC_WANT && tot <= mtu);
+	return 0;
+}
+
 int udp_sendmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, size_t len, uint32_t daddr,
 		uint16_t dport)
 {
@@ -290,6 +316,9 @@ int udp_sendmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, size_t 
 	o.saddr = u->laddr ? u->laddr : rt.saddr;
 	o.daddr = daddr;
 	ulen = (uint16_t)(UDP_HDR_LEN + len);
+	r = udp_pmtudisc(u, &o, rt.iface->dev->mtu, IPV4_HDR_MIN + ulen);
+	if (r < 0)
+		return r;
 	skb = skb_alloc(st->pool, SKB_MAX_HEADER + ulen);
 	if (!skb) {
 		UDP_INC(st, SndbufErrors);
@@ -303,9 +332,11 @@ int udp_sendmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, size_t 
 			memcpy(h + off, iov[i].iov_base, iov[i].iov_len);
 		off += (int)iov[i].iov_len;
 	}
+	lat_tx_start(st, skb);
 	csum = csum_fold(csum_partial(h, ulen, csum_pseudo(o.saddr, daddr, IP_PROTO_UDP, ulen)));
 	put_be16(h + 6, csum ? csum : 0xffff); /* RFC 768: a computed zero is sent as all ones */
 	skb_reset_transport_header(skb);
+	lat_stamp(st, skb, US_LAT_TX_L4);
 	r = ip_output(st, skb, &o);
 	if (r < 0)
 		return r;
@@ -349,6 +380,7 @@ int udp_recvmsg(struct udp_sock *u, const struct iovec *iov, int iovcnt, bool pe
 		*ttl = udp_cb(skb)->ttl;
 	n = (int)skb->len;
 	if (!peek) {
+		lat_stamp(u->st, skb, US_LAT_RX_APP);
 		skb_unlink(&u->rx, skb);
 		skb_free(skb);
 	}

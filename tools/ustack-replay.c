@@ -75,6 +75,9 @@ struct rp_opts {
 	int n_connect;
 	struct rp_counter_opt counter[128];
 	int n_counter;
+	/* --expect-drop: the one drop reason the input must move (value: by how much), or none */
+	struct rp_counter_opt drop;
+	bool has_drop;
 };
 
 static const char usage_text[] =
@@ -100,6 +103,8 @@ static const char usage_text[] =
 	"  --relative, --absolute  how TCP numbers in IN and EXP are read (--relative)\n"
 	"  --stats FILE            write the counters to FILE\n"
 	"  --expect-counter G.NAME=V   counter NAME of group G must be V after the run\n"
+	"  --expect-drop G.NAME[=N]    the run's discards were counted by drop counter G.NAME (N\n"
+	"                          times, 1 by default) and by no other; 'none': no drop counter moved\n"
 	"  --ignore FIELD[,FIELD]  do not compare FIELD: eth.src eth.dst ip.id ip.ttl ip.checksum\n"
 	"                          ip.flags tcp.seq tcp.ack tcp.window tcp.tsval tcp.tsecr tcp.options\n"
 	"                          tcp.checksum udp.checksum icmp.checksum payload time\n"
@@ -233,6 +238,34 @@ static int parse_counter(const char *arg, struct rp_counter_opt *c)
 	return 0;
 }
 
+/* G.NAME[=N] naming a drop reason counter, or none */
+static int parse_drop(const char *arg, struct rp_opts *o)
+{
+	char buf[96];
+	enum us_stats_kind kind;
+
+	if (o->has_drop)
+		return usage_error("--expect-drop '%s': given twice", arg);
+	o->has_drop = true;
+	if (strcmp(arg, "none") == 0)
+		return 0;
+	if (strchr(arg, '=')) {
+		if (parse_counter(arg, &o->drop) != 0)
+			return -1;
+	} else {
+		if (snprintf(buf, sizeof(buf), "%s=1", arg) >= (int)sizeof(buf) || parse_counter(buf, &o->drop) != 0)
+			return usage_error("--expect-drop '%s': GROUP.NAME[=N] or none expected", arg);
+	}
+	kind = us_stats_kind(o->drop.group, o->drop.name, NULL);
+	if (kind != US_STATS_DROP)
+		return usage_error(kind == US_STATS_DROP_DETAIL ? "--expect-drop '%s': a detail counter; name its reason"
+								: "--expect-drop '%s': not a drop counter",
+				   arg);
+	if (o->drop.value == 0)
+		return usage_error("--expect-drop '%s': N must be at least 1 (or say none)", arg);
+	return 0;
+}
+
 static int parse_neigh(const char *arg, uint32_t *addr, uint8_t mac[ETH_ALEN])
 {
 	const char *eq = strchr(arg, '=');
@@ -344,8 +377,9 @@ static int parse_ignore(const char *arg, struct rp_cmp_config *cmp)
 
 enum {
 	OPT_IN = 256, OPT_OUT, OPT_EXPECT, OPT_ADDR, OPT_MAC, OPT_MTU, OPT_GW, OPT_NEIGH, OPT_LISTEN, OPT_UDP,
-	OPT_CONNECT, OPT_ISN_KEY, OPT_SEED, OPT_TCP_OPT, OPT_TCP_RECOVERY, OPT_RCVBUF, OPT_SNDBUF, OPT_LINGER, OPT_RELATIVE,
-	OPT_ABSOLUTE, OPT_STATS, OPT_EXPECT_COUNTER, OPT_IGNORE, OPT_TIME_TOLERANCE, OPT_VERBOSE, OPT_HELP,
+	OPT_CONNECT, OPT_ISN_KEY, OPT_SEED, OPT_TCP_OPT, OPT_TCP_RECOVERY, OPT_RCVBUF, OPT_SNDBUF, OPT_LINGER,
+	OPT_RELATIVE, OPT_ABSOLUTE, OPT_STATS, OPT_EXPECT_COUNTER, OPT_EXPECT_DROP, OPT_IGNORE, OPT_TIME_TOLERANCE,
+	OPT_VERBOSE, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -371,6 +405,7 @@ static const struct option long_opts[] = {
 	{ "absolute", no_argument, NULL, OPT_ABSOLUTE },
 	{ "stats", required_argument, NULL, OPT_STATS },
 	{ "expect-counter", required_argument, NULL, OPT_EXPECT_COUNTER },
+	{ "expect-drop", required_argument, NULL, OPT_EXPECT_DROP },
 	{ "ignore", required_argument, NULL, OPT_IGNORE },
 	{ "time-tolerance", required_argument, NULL, OPT_TIME_TOLERANCE },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
@@ -435,6 +470,7 @@ static int parse_one(struct rp_opts *o, int c, const char *arg)
 			return -1;
 		o->n_counter++;
 		return 0;
+	case OPT_EXPECT_DROP: return parse_drop(arg, o);
 	case OPT_ISN_KEY: return parse_isn_key(arg, o->sc.tcp_isn_key);
 	case OPT_SEED:
 		if (!parse_u64(arg, UINT64_MAX, &o->sc.seed))
@@ -651,7 +687,47 @@ static int setup(struct rp_run *r)
 	return 0;
 }
 
-/* The counters after the run: written to --stats, checked against --expect-counter. */
+struct drop_check {
+	const struct rp_opts *o;
+	unsigned *mismatches;
+};
+
+/* --expect-drop: the named reason moved by N, its detail counters by at most N, nothing else. */
+static void check_drop(void *arg, const char *group, const char *name, uint64_t v)
+{
+	struct drop_check *c = arg;
+	const struct rp_counter_opt *d = &c->o->drop;
+	const char *reason;
+	enum us_stats_kind kind = us_stats_kind(group, name, &reason);
+	bool named = d->group[0] && strcmp(group, d->group) == 0;
+
+	if (kind == US_STATS_OTHER)
+		return;
+	if (named && strcmp(name, d->name) == 0) {
+		if (v != (uint64_t)d->value) {
+			fprintf(stderr, "drop counter %s.%s: expected %" PRId64 ", got %" PRIu64 "\n", group, name,
+				d->value, v);
+			(*c->mismatches)++;
+		}
+		return;
+	}
+	if (kind == US_STATS_DROP_DETAIL && named && strcmp(reason, d->name) == 0) {
+		if (v > (uint64_t)d->value) {
+			fprintf(stderr, "drop counter %s.%s (detail of %s): %" PRIu64 ", more than %" PRId64 "\n",
+				group, name, reason, v, d->value);
+			(*c->mismatches)++;
+		}
+		return;
+	}
+	if (v) {
+		fprintf(stderr, "drop counter %s.%s: %" PRIu64 ", expected only %s%s%s to count drops\n", group,
+			name, v, d->group[0] ? d->group : "none", d->group[0] ? "." : "", d->name);
+		(*c->mismatches)++;
+	}
+}
+
+/* The counters after the run: written to --stats, checked against --expect-counter and
+ * --expect-drop. */
 static int check_counters(struct rp_run *r, unsigned *mismatches)
 {
 	struct rp_opts *o = r->o;
@@ -662,7 +738,7 @@ static int check_counters(struct rp_run *r, unsigned *mismatches)
 			fprintf(stderr, "ustack-replay: %s: %s\n", o->stats, strerror(errno));
 			return -1;
 		}
-		us_stats_dump(r->st, f);
+		us_stats_dump_raw(r->st, f);
 		if (fclose(f) != 0) {
 			fprintf(stderr, "ustack-replay: %s: %s\n", o->stats, strerror(errno));
 			return -1;
@@ -682,6 +758,8 @@ static int check_counters(struct rp_run *r, unsigned *mismatches)
 			(*mismatches)++;
 		}
 	}
+	if (o->has_drop)
+		us_stats_foreach(r->st, check_drop, &(struct drop_check){ .o = o, .mismatches = mismatches });
 	return 0;
 }
 

@@ -64,6 +64,14 @@ struct netdev_stats {
 
 struct netdev;
 
+/* Per-layer timing (ustack/latency.h): the stack that owns a device points dev->timing here while
+ * timing is on. rx stamps a frame as the backend delivers it; xmit hands a batch to the backend's
+ * xmit op and stamps the frames it took. */
+struct netdev_timing {
+	void (*rx)(struct netdev_timing *t, struct sk_buff *skb);
+	void (*xmit)(struct netdev_timing *t, struct netdev *dev, struct sk_buff **skbs, uint32_t n);
+};
+
 struct netdev_ops {
 	const char *kind; /* "tap", "pcap", "pair", "capture", "fault" */
 	/* Move up to `budget` frames from the backend to the RX ring (netdev_rx_deliver). Returns the
@@ -94,6 +102,7 @@ struct netdev {
 	struct netdev *lower; /* the wrapped device, for wrappers */
 	int ifindex;	      /* set by the stack that owns the device; 0 before */
 	void *priv;	      /* the backend's state */
+	struct netdev_timing *timing; /* set by the owning stack while timing is on; NULL: off */
 };
 
 /* What every device is created with. */

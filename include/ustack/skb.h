@@ -94,8 +94,11 @@ struct sk_buff {
 	uint8_t queued_;	   /* internal: nonzero while on a struct skb_queue */
 	uint16_t csum_start;	   /* tx offload: offset from head where checksumming starts */
 	uint16_t csum_offset;	   /* tx offload: where the result goes, from csum_start */
-	uint16_t pad_;
+	uint8_t lat_next;	   /* per-layer timing (latency.h): the stage expected next; 0: untimed */
+	uint8_t pad_;
 	uint64_t tstamp_ns; /* receive time on the stack's clock, nanoseconds; 0 when unset */
+	uint64_t lat_t0_ns;   /* per-layer timing: the path's first stamp, nanoseconds */
+	uint64_t lat_last_ns; /* per-layer timing: the latest stamp, nanoseconds */
 
 	_Alignas(8) uint8_t cb[SKB_CB_SIZE]; /* the current layer's private area */
 };

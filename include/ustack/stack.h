@@ -2,8 +2,13 @@
  * stack.h - a ustack instance: its devices, addresses, routes, neighbours, timers and counters, and
  * the loop that drives them.
  *
- * Everything hangs off one struct us_stack; there is no global state, so several stacks live in one
- * process (two on a pair device is how scenario tests work). The core is single-threaded and
+ * Everything a stack owns hangs off one struct us_stack, so several stacks live in one process (two
+ * on a pair device is how scenario tests work). The protocol layers keep no global state. The socket
+ * layer keeps two things process-wide, under one lock (stack/sock_core.c): the descriptor table, so
+ * that a descriptor names one socket whatever stack it is on, as the kernel's fd table is per process
+ * and not per network namespace; and the default stack that us_socket() creates sockets on (the
+ * first stack created, or us_stack_set_default's), as socket(2) takes no stack argument. A stack
+ * destroyed stops being the default, and its descriptors are closed. The core is single-threaded and
  * run-to-completion: us_stack_poll() receives a budgeted batch from each device, runs the timers that
  * are due, flushes the transmit rings, and returns the next deadline, so the caller can sleep until
  * then or until a device fd is readable (us_stack_wait does exactly that).

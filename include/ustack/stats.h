@@ -37,6 +37,13 @@ extern "C" {
 	X(UnresolvedDiscards) /* packets dropped waiting for resolution (queue full, FAILED) */     \
 	X(TableFull)	   /* no entry could be made: the cache is at its limit */
 
+/* Ip.InDiscards stays 0 in ustack. Linux counts there a valid datagram it drops on the way in for
+ * want of resources: no private copy of a shared skb (ip_rcv_core's skb_share_check), or of a header
+ * it is about to write (ip_rcv_options' skb_cow). Neither arises here: every frame is received into
+ * a buffer of its own from the stack's pool (a device out of buffers drops the frame and counts it
+ * as its rx_dropped), and no layer writes into a received datagram (an echo reply's options are
+ * built in the reply). Resource drops further up count where Linux counts them: Ip.ReasmFails
+ * (reassembly), Udp.RcvbufErrors, TcpExt.ListenDrops and the like. */
 #define US_IP_MIB(X)                                                                             \
 	X(InReceives)                                                                            \
 	X(InHdrErrors)                                                                           \
@@ -129,6 +136,8 @@ extern "C" {
 	X(TCPSackRecovery)                                                                       \
 	X(TCPDSACKOldSent)                                                                       \
 	X(TCPDSACKOfoSent)                                                                       \
+	X(TCPRstDiscards) /* ustack's own: a RST to a closed port or a listener, discarded (RFC   \
+			   * 9293 §3.10.7.1, §3.10.7.2); Linux counts these under no name */     \
 	X(TCPLossProbes)	/* tail loss probes sent (RFC 8985 §7.3) */                      \
 	X(TCPLossProbeRecovery) /* losses a probe repaired alone (§7.4.2) */
 
@@ -169,10 +178,46 @@ struct us_stack;
 const struct us_stats *us_stack_stats(const struct us_stack *st);
 /* One counter by group and name ("Ip", "InHdrErrors"); -1 when there is no such counter. */
 int64_t us_stats_get(const struct us_stack *st, const char *group, const char *name);
-/* All counters, a line per group as /proc/net/snmp prints them ("Ip: InReceives 3 InHdrErrors 0 ..."
- * would be two lines there; here it is "Ip: InReceives=3 InHdrErrors=0 ..."), then the devices and
- * the skb pool. */
+/* All counters as `netstat -s` prints Linux's: a heading per group, then a line per counter in
+ * netstat's own words where it has them ("    3 total packets received"), "    Name: N" where it has
+ * none; optional lines and TcpExt only when not zero, as netstat does. Then the devices (as
+ * `ip -s link`) and the skb pool. */
 void us_stats_dump(const struct us_stack *st, FILE *out);
+/* Every counter, one line per group for scripts: "Ip: InReceives=3 InHdrErrors=0 ...", then
+ * "Dev NAME: rx_packets=..." per device and "Skb: allocated=...". */
+void us_stats_dump_raw(const struct us_stack *st, FILE *out);
+/* Call fn for every counter of every group, in the order the dumps print them. */
+void us_stats_foreach(const struct us_stack *st,
+		      void (*fn)(void *arg, const char *group, const char *name, uint64_t value), void *arg);
+
+/* What a counter counts. Every discard in the stack moves exactly one DROP counter (its reason). A
+ * DROP_DETAIL counter moves together with the reason it refines, because Linux moves both (Ip
+ * InCsumErrors with InHdrErrors, Ip ReasmOverlaps with ReasmFails, TcpExt ListenOverflows with
+ * ListenDrops): *reason (when not NULL) is set to that reason's name in the same group. */
+enum us_stats_kind { US_STATS_OTHER, US_STATS_DROP, US_STATS_DROP_DETAIL };
+enum us_stats_kind us_stats_kind(const char *group, const char *name, const char **reason);
+
+/* The socket table as `ss -tuanieo` prints Linux's: a row per TCP, UDP and ping socket (Netid, State,
+ * Recv-Q, Send-Q, Local Address:Port, Peer Address:Port, the pending timer as timer:(on,204ms,0), the
+ * descriptor as fd:N) and, under each TCP socket but a TIME-WAIT one, its `ss -ti` line (ts sack
+ * newreno wscale:7,7 rto:204 rtt:0.5/0.25 mss:1448 cwnd:10 bytes_acked:... segs_out:...
+ * retrans:0/0 rcv_space:...). Takes the stack lock: call it from any thread. */
+void us_sockets_dump(struct us_stack *st, FILE *out);
+
+/* The control channel: a UNIX stream socket at path (a stale socket file there is replaced; any other
+ * file is -EEXIST) that the stack's loop serves, threaded or driven. A client writes one line -
+ * "stats", "sockets", "all" (also an empty line) or "help" - and reads the reply to EOF (ustack-stat
+ * does this). Closed by us_stack_ctl_close or us_stack_destroy, which remove the file. 0 or -errno
+ * (-EALREADY when open). */
+int us_stack_ctl_open(struct us_stack *st, const char *path);
+void us_stack_ctl_close(struct us_stack *st);
+/* Async-signal-safe: the stack prints us_stats_dump and us_sockets_dump to its dump stream at its
+ * next loop round (for a SIGUSR1 handler). */
+void us_stack_request_dump(struct us_stack *st);
+/* Print both dumps to the dump stream every interval_ns of the stack's clock (0: stop). 0 or -errno. */
+int us_stack_set_dump_interval(struct us_stack *st, uint64_t interval_ns);
+/* Where requested and periodic dumps go (NULL: stderr). The stack does not close it. 0 or -errno. */
+int us_stack_set_dump_stream(struct us_stack *st, FILE *out);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 #define USTACK_USTACK_H
 
 #include "ustack/clock.h"
+#include "ustack/latency.h"
 #include "ustack/netdev.h"
 #include "ustack/proto.h"
 #include "ustack/ring.h"
@@ -12,6 +13,7 @@
 #include "ustack/socket.h"
 #include "ustack/stack.h"
 #include "ustack/stats.h"
+#include "ustack/trace.h"
 
 #define USTACK_VERSION_MAJOR 0
 #define USTACK_VERSION_MINOR 1

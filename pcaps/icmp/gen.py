@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from scapy.all import ICMP, IP, IPOption, Raw, fragment  # noqa: E402
 
-from corpus import (BCAST, IGN_ID, NEIGH, NET_BCAST, PEER_IP, ST_IP, Corpus, args, at, counters,  # noqa: E402
+from corpus import (drop, BCAST, IGN_ID, NEIGH, NET_BCAST, PEER_IP, ST_IP, Corpus, args, at, counters,  # noqa: E402
                     echo_reply_to, echo_request, icmp_bytes, icmp_error_to, payload, peer_eth, peer_ip,
                     udp_reply, udp_to)
 
@@ -88,7 +88,7 @@ def _():
 @C.case("icmp_bad_checksum",
         "RFC 792 (checksum), RFC 1122 §3.2.2: an echo request whose ICMP checksum is wrong is dropped and "
         "counted, not answered",
-        args(NEIGH, counters(Icmp_InCsumErrors=1, Icmp_InErrors=1, Icmp_OutEchoReps=0)))
+        args(NEIGH, counters(Icmp_InCsumErrors=1, Icmp_InErrors=1, Icmp_OutEchoReps=0), drop("Icmp_InErrors")))
 def _():
     req = echo_request(11)
     req[ICMP].chksum = 0x1234
@@ -115,7 +115,7 @@ def _():
 @C.case("icmp_no_error_for_error",
         "RFC 1122 §3.2.2: an ICMP error is never sent about an ICMP error message: fragment zero of a "
         "fragmented destination unreachable, never completed, times out without a time exceeded",
-        args(NEIGH, "--linger 31", counters(Ip_ReasmTimeout=1, Icmp_OutTimeExcds=0, Icmp_OutMsgs=0)))
+        args(NEIGH, "--linger 31", counters(Ip_ReasmTimeout=1, Icmp_OutTimeExcds=0, Icmp_OutMsgs=0), drop("Ip_ReasmFails")))
 def _():
     # a long destination unreachable (RFC 1122 §3.2.2: more than 8 octets MAY be quoted)
     quoted = bytes(IP(src=ST_IP, dst="198.18.0.50", id=99, proto=17)) + payload(1972)

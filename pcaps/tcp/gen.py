@@ -1623,14 +1623,24 @@ COUNTERS = {
     "syn_time_wait_old": {"TcpExt.TCPTimeWaitRecycled": 0},
 }
 
+# the one drop counter a case's discards move (ustack-replay --expect-drop; issue 8: every drop path
+# moves exactly one counter)
+DROPS = {
+    "paws_old_tsval": "TcpExt.PAWSEstab",
+    "rst_established_challenge": "TcpExt.TCPChallengeACK",
+    "rst_syn_received_challenge": "TcpExt.TCPChallengeACK",
+}
+
 
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
     os.makedirs(out, exist_ok=True)
     names = set(c.name for c in CASES)
-    assert len(names) == len(CASES) and set(COUNTERS) <= names
+    assert len(names) == len(CASES) and set(COUNTERS) <= names and set(DROPS) <= names
     for c in CASES:
         c.args[-1:-1] = ["--expect-counter %s=%d" % kv for kv in sorted(COUNTERS.get(c.name, {}).items())]
+        if c.name in DROPS:
+            c.args[-1:-1] = ["--expect-drop " + DROPS[c.name]]
     names = set()
     for c in CASES:
         assert c.name not in names, c.name

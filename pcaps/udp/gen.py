@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from scapy.all import IP, UDP, Raw, fragment  # noqa: E402
 
-from corpus import (BCAST, IGN_ID, NEIGH, NET_BCAST, PEER_IP, ST_IP, Corpus, args, at, counters,  # noqa: E402
+from corpus import (drop, BCAST, IGN_ID, NEIGH, NET_BCAST, PEER_IP, ST_IP, Corpus, args, at, counters,  # noqa: E402
                     icmp_error_to, inet_csum, payload, peer_eth, peer_ip, st_eth, udp_reply, udp_to)
 
 C = Corpus("udp", "UDP: echo and discard, closed ports, checksums, length fields that disagree with IP.")
@@ -56,7 +56,7 @@ def _():
 @C.case("udp_closed_port",
         "RFC 1122 §4.1.3.1, RFC 792: a datagram to a port nobody listens on gets a port unreachable quoting "
         "its IP header and first 8 bytes (the UDP header)",
-        args(NEIGH, IGN_ID, counters(Udp_NoPorts=1, Icmp_OutDestUnreachs=1)))
+        args(NEIGH, IGN_ID, counters(Udp_NoPorts=1, Icmp_OutDestUnreachs=1), drop("Udp_NoPorts")))
 def _():
     req = udp_to(9, 40000, 9999, payload(32))
     return [at(0, req)], [at(0, icmp_error_to(req, 3, 3))]
@@ -78,7 +78,7 @@ def _():
         "RFC 1122 §4.1.3.4: a datagram with a non-zero, wrong checksum MUST be silently discarded, before "
         "demultiplexing: no echo from the open port, no port unreachable from the closed one",
         args(NEIGH, ECHO, counters(Udp_InCsumErrors=2, Udp_InErrors=2, Udp_NoPorts=0, Udp_InDatagrams=0,
-                                   Icmp_OutMsgs=0)))
+                                   Icmp_OutMsgs=0), drop("Udp_InErrors=2")))
 def _():
     def bad(ident, dport):
         good = udp_raw(40003, dport, payload(24))
@@ -120,7 +120,7 @@ def _():
 @C.case("udp_length_long",
         "RFC 768, RFC 1122 §4.1.3: a UDP length of 200 in a 28-byte IP payload describes bytes that never "
         "arrived: dropped and counted, no echo, no ICMP",
-        args(NEIGH, ECHO, counters(Udp_InErrors=1, Udp_InDatagrams=0, Icmp_OutMsgs=0)))
+        args(NEIGH, ECHO, counters(Udp_InErrors=1, Udp_InDatagrams=0, Icmp_OutMsgs=0), drop("Udp_InErrors")))
 def _():
     return [at(0, udp_frame(16, udp_raw(40006, 7, payload(20), length=200, csum=0)))], []
 
@@ -128,7 +128,7 @@ def _():
 @C.case("udp_broadcast_closed_port",
         "RFC 1122 §3.2.2, §4.1.3.1: datagrams to the subnet and limited broadcast addresses on a closed port "
         "get no port unreachable",
-        args(NEIGH, counters(Udp_NoPorts=2, Icmp_OutDestUnreachs=0)))
+        args(NEIGH, counters(Udp_NoPorts=2, Icmp_OutDestUnreachs=0), drop("Udp_NoPorts=2")))
 def _():
     return [at(0, udp_to(18, 40008, 9999, payload(16), dst=NET_BCAST, eth_dst=BCAST)),
             at(0.001, udp_to(19, 40008, 9999, payload(16), dst="255.255.255.255", eth_dst=BCAST))], []

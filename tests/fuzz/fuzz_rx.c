@@ -7,12 +7,19 @@
  * unresolved neighbour, a UDP echo endpoint on port 7, an ICMP echo endpoint, a TCP listener on port
  * 80 whose connections echo, and a TCP connection being opened to the peer. At the end the clock runs
  * 61 s so every timer fires, the stack is destroyed, and any skb left in use aborts the run.
+ *
+ * The packet trace is on, into /dev/null, so its decoder reads every frame in and out (with the
+ * link header when the input's length is odd); each input frame is also decoded alone into a full
+ * and a 48-byte line, which must agree.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <ustack/ustack.h>
+
+#include "pkttrace.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,10 +42,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t buf[2048];
 	size_t off = 0;
 	int ifindex;
+	static FILE *sink;
+	unsigned trace_flags = (size & 1) ? US_PKTTRACE_LINK : 0;
 
 	us_clock_init_virtual(&clock, 1000 * US_NSEC_PER_SEC);
 	sc.clock = &clock;
 	st = us_stack_create(&sc);
+	if (!sink && !(sink = fopen("/dev/null", "w")))
+		abort();
+	us_pkttrace_set(st, sink, trace_flags);
 	pc.a = (struct netdev_config){ .pool = us_stack_pool(st), .clock = &clock, .mtu = 1500 };
 	memcpy(pc.a.mac, st_mac, 6);
 	pc.b = (struct netdev_config){ .pool = wire_pool, .clock = &clock, .mtu = 9000 };
@@ -69,6 +81,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += 3;
 		if (len > size - off)
 			len = (uint32_t)(size - off);
+		{
+			char full[PKTTRACE_LINE_MAX], part[48];
+			size_t fl = pkttrace_decode(full, sizeof(full), data + off, len, trace_flags);
+			size_t pl = pkttrace_decode(part, sizeof(part), data + off, len, trace_flags);
+
+			if (fl != strlen(full) || pl != strlen(part) || pl >= sizeof(part) ||
+			    strncmp(full, part, pl) != 0)
+				abort();
+		}
 		us_clock_advance(&clock, delay * US_NSEC_PER_MSEC);
 		skb = skb_alloc(wire_pool, SKB_MAX_HEADER + len);
 		skb_reserve(skb, SKB_MAX_HEADER);

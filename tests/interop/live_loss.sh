@@ -116,12 +116,12 @@ import hashlib, sys
 n = int(sys.argv[1]); b = bytes(range(256)) * 4096; h = hashlib.sha256()
 for _ in range(n // len(b)): h.update(b)
 h.update(b[:n % len(b)]); print(h.hexdigest())' "$bytes")
-nsx timeout $((limit + 30)) /usr/bin/python3 -c "$recv_py" 5001 >"$work/recv1.out" 2>"$work/recv1.err" &
+nsx timeout --foreground $((limit + 30)) /usr/bin/python3 -c "$recv_py" 5001 >"$work/recv1.out" 2>"$work/recv1.err" &
 rpid=$!
 pids+=("$rpid")
 sleep 0.5
 t0=$(now)
-nsx timeout "$limit" "$ex/bulk" "${stack[@]}" --connect 198.18.0.1:5001 --bytes "$size" --timeout 60 \
+nsx timeout --foreground "$limit" "$ex/bulk" "${stack[@]}" --connect 198.18.0.1:5001 --bytes "$size" --timeout 60 \
 	>"$work/bulk1.out" 2>"$work/bulk1.log"
 rc=$?
 t1=$(now)
@@ -148,16 +148,16 @@ echo
 
 # 2. the kernel sends: its sender -> bulk --listen --once --out FIFO | sha256sum
 mkfifo "$work/in.fifo"
-(timeout $((limit + 30)) sha256sum <"$work/in.fifo" >"$work/got2.sha") &
+( timeout --foreground $((limit + 30)) sha256sum <"$work/in.fifo" >"$work/got2.sha") &
 hpid=$!
 pids+=("$hpid")
-nsx timeout $((limit + 30)) "$ex/bulk" "${stack[@]}" --listen 5002 --once --out "$work/in.fifo" \
+nsx timeout --foreground $((limit + 30)) "$ex/bulk" "${stack[@]}" --listen 5002 --once --out "$work/in.fifo" \
 	>"$work/bulk2.out" 2>"$work/bulk2.log" &
 bpid=$!
 pids+=("$bpid")
 for _ in $(seq 1 50); do grep -q 'sink on port' "$work/bulk2.log" 2>/dev/null && break; sleep 0.1; done
 t0=$(now)
-nsx timeout "$limit" /usr/bin/python3 -c "$send_py" 5002 "$bytes" >"$work/send2.out" 2>"$work/send2.err"
+nsx timeout --foreground "$limit" /usr/bin/python3 -c "$send_py" 5002 "$bytes" >"$work/send2.out" 2>"$work/send2.err"
 rc=$?
 t1=$(now)
 wait_for "$bpid"

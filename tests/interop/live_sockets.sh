@@ -59,7 +59,7 @@ indent() { sed 's/^/    /' "$@"; }
 start() {
 	local name=$1 prog=$2
 	shift 2
-	ip netns exec "$ns" timeout 120 "$ex/$prog" "${stack[@]}" "$@" >"$work/$name.out" 2>"$work/$name.log" &
+	ip netns exec "$ns" timeout --foreground 120 "$ex/$prog" "${stack[@]}" "$@" >"$work/$name.out" 2>"$work/$name.log" &
 	spid=$!
 	pids+=("$spid")
 }
@@ -145,7 +145,7 @@ else
 fi
 
 # 3. wrk: keep-alive load from 50 connections
-nsx timeout 30 wrk -t2 -c50 -d10s http://198.18.0.2/1K >"$work/wrk.out" 2>&1
+nsx timeout --foreground 30 wrk -t2 -c50 -d10s http://198.18.0.2/1K >"$work/wrk.out" 2>&1
 rc=$?
 rps=$(awk '/^Requests\/sec:/ { print $2 }' "$work/wrk.out")
 reqs=$(awk '/requests in/ { print $1 }' "$work/wrk.out")
@@ -159,13 +159,13 @@ fi
 stop_server httpd "$httpd"
 
 # ---- 4. http_get on the stack <- python3 -m http.server on the kernel side ----
-ip netns exec "$ns" timeout 60 /usr/bin/python3 -m http.server 8000 --bind 198.18.0.1 --directory "$work/www" \
+ip netns exec "$ns" timeout --foreground 60 /usr/bin/python3 -m http.server 8000 --bind 198.18.0.1 --directory "$work/www" \
 	>/dev/null 2>"$work/pyhttp.log" &
 pyhttp=$!
 pids+=("$pyhttp")
 if wait_port 198.18.0.1 8000; then
 	t0=$(now)
-	nsx timeout 60 "$ex/http_get" "${stack[@]}" -o "$work/got.100M" http://198.18.0.1:8000/100M \
+	nsx timeout --foreground 60 "$ex/http_get" "${stack[@]}" -o "$work/got.100M" http://198.18.0.1:8000/100M \
 		2>"$work/http_get.log"
 	rc=$?
 	secs=$(since "$t0")
@@ -188,7 +188,7 @@ start echo_server echo_server --port 7 --seconds 60
 echo_pid=$spid
 if wait_port 198.18.0.2 7; then
 	line="hello from the kernel side $$"
-	got=$(echo "$line" | nsx timeout 10 nc -N -w 5 198.18.0.2 7)
+	got=$(echo "$line" | nsx timeout --foreground 10 nc -N -w 5 198.18.0.2 7)
 	if [ "$got" = "$line" ]; then
 		ok "nc -> echo_server: the line came back"
 	else
@@ -229,11 +229,11 @@ c.close()
 print("rst_server: reset after %d bytes" % n)
 EOF
 # 6a. the stack sends (bulk): its send fails with ECONNRESET
-ip netns exec "$ns" timeout 30 /usr/bin/python3 "$work/rst_server.py" read 5006 >"$work/rst_a.out" 2>&1 &
+ip netns exec "$ns" timeout --foreground 30 /usr/bin/python3 "$work/rst_server.py" read 5006 >"$work/rst_a.out" 2>&1 &
 rst=$!
 pids+=("$rst")
 sleep 0.5
-nsx timeout 40 "$ex/bulk" "${stack[@]}" --connect 198.18.0.1:5006 --bytes 1G --timeout 20 \
+nsx timeout --foreground 40 "$ex/bulk" "${stack[@]}" --connect 198.18.0.1:5006 --bytes 1G --timeout 20 \
 	>"$work/bulk_rst.out" 2>"$work/bulk_rst.log"
 rc=$?
 stop "$rst"
@@ -247,11 +247,11 @@ else
 	counters "$work/bulk_rst.log"
 fi
 # 6b. the stack receives (http_get): its recv fails with ECONNRESET
-ip netns exec "$ns" timeout 30 /usr/bin/python3 "$work/rst_server.py" write 5016 >"$work/rst_b.out" 2>&1 &
+ip netns exec "$ns" timeout --foreground 30 /usr/bin/python3 "$work/rst_server.py" write 5016 >"$work/rst_b.out" 2>&1 &
 rst=$!
 pids+=("$rst")
 sleep 0.5
-nsx timeout 40 "$ex/http_get" "${stack[@]}" --timeout 20 -o /dev/null http://198.18.0.1:5016/ \
+nsx timeout --foreground 40 "$ex/http_get" "${stack[@]}" --timeout 20 -o /dev/null http://198.18.0.1:5016/ \
 	2>"$work/http_rst.log"
 rc=$?
 stop "$rst"
@@ -266,7 +266,7 @@ else
 fi
 
 # ---- 7. a connect to a closed kernel port: ECONNREFUSED ----
-nsx timeout 30 "$ex/http_get" "${stack[@]}" --timeout 10 -o /dev/null http://198.18.0.1:9/ \
+nsx timeout --foreground 30 "$ex/http_get" "${stack[@]}" --timeout 10 -o /dev/null http://198.18.0.1:9/ \
 	2>"$work/refused.log"
 rc=$?
 msg=$(grep '^http_get: connect' "$work/refused.log")
@@ -284,7 +284,7 @@ udp_pid=$spid
 for _ in $(seq 1 50); do nsx ping -c 1 -W 1 198.18.0.2 >/dev/null 2>&1 && break; sleep 0.1; done
 for size in 100 1472 8000; do
 	head -c "$size" /dev/urandom >"$work/udp.$size"
-	nsx timeout 5 nc -u -w 2 198.18.0.2 7 <"$work/udp.$size" >"$work/udp.$size.got" 2>/dev/null
+	nsx timeout --foreground 5 nc -u -w 2 198.18.0.2 7 <"$work/udp.$size" >"$work/udp.$size.got" 2>/dev/null
 	if cmp -s "$work/udp.$size" "$work/udp.$size.got"; then
 		ok "nc -u -> udp_echo: $size bytes echoed byte-exact"
 	else
@@ -302,13 +302,13 @@ else
 	inetd_pid=$spid
 	if wait_port 198.18.0.2 7 && wait_port 198.18.0.2 9 && wait_port 198.18.0.2 19; then
 		head -c 1048576 /dev/urandom >"$work/inetd.in"
-		nsx timeout 20 nc -N -w 10 198.18.0.2 7 <"$work/inetd.in" >"$work/inetd.echo"
+		nsx timeout --foreground 20 nc -N -w 10 198.18.0.2 7 <"$work/inetd.in" >"$work/inetd.echo"
 		if cmp -s "$work/inetd.in" "$work/inetd.echo"; then
 			ok "inetd echo: 1 MB came back byte-exact"
 		else
 			bad "inetd echo: 1048576 bytes sent, $(stat -c %s "$work/inetd.echo") back, or different"
 		fi
-		nsx timeout 20 nc -N -w 10 198.18.0.2 9 <"$work/inetd.in" >"$work/inetd.discard"
+		nsx timeout --foreground 20 nc -N -w 10 198.18.0.2 9 <"$work/inetd.in" >"$work/inetd.discard"
 		rc=$?
 		got=$(stat -c %s "$work/inetd.discard")
 		if [ "$rc" -eq 0 ] && [ "$got" -eq 0 ]; then
@@ -316,7 +316,7 @@ else
 		else
 			bad "inetd discard: nc exit $rc, $got bytes back"
 		fi
-		got=$(nsx timeout 20 nc -d -w 10 198.18.0.2 19 </dev/null | wc -c)
+		got=$(nsx timeout --foreground 20 nc -d -w 10 198.18.0.2 19 </dev/null | wc -c)
 		if [ "$got" -eq "$chargen_bytes" ]; then
 			ok "inetd chargen --chargen-bytes $chargen_bytes: exactly $got bytes"
 		else
@@ -330,7 +330,7 @@ else
 fi
 
 # ---- 8. the kernel side vanishes mid-transfer: ETIMEDOUT (last: it takes tap0 down) ----
-ip netns exec "$ns" timeout 60 nc -l 198.18.0.1 5008 >/dev/null 2>&1 &
+ip netns exec "$ns" timeout --foreground 60 nc -l 198.18.0.1 5008 >/dev/null 2>&1 &
 sink=$!
 pids+=("$sink")
 sleep 0.5

@@ -176,7 +176,7 @@ out:
 	/* let the close finish on the wire */
 	for (int i = 0; i < 50; i++)
 		us_stack_wait(st, 10);
-	us_stats_dump(st, stderr);
+	us_stats_dump_raw(st, stderr);
 	if (in)
 		fclose(in);
 	if (out)

@@ -7,10 +7,17 @@
  * a test fails or crashes. Without root it is skipped, with the reason printed (exit code 77).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -198,6 +205,55 @@ START_TEST(test_live_attach_existing)
 }
 END_TEST
 
+/* The kernel's view of one offload of interface `name` (SIOCETHTOOL, as `ethtool -k` reads it):
+ * ETHTOOL_GTXCSUM (tx-checksumming) or ETHTOOL_GTSO (tcp-segmentation-offload); 1 on, 0 off. */
+static int offload_get(const char *name, uint32_t cmd)
+{
+	struct ethtool_value ev = { .cmd = cmd };
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), r;
+
+	ck_assert_int_ge(fd, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_data = (char *)&ev;
+	r = ioctl(fd, SIOCETHTOOL, &ifr);
+	close(fd);
+	ck_assert_msg(r == 0, "SIOCETHTOOL on %s: %s", name, strerror(errno));
+	return ev.data != 0;
+}
+
+/* A TAP device keeps the offloads an earlier user set (issue 2: then the kernel hands over 64 KB
+ * frames with partial checksums); the TAP backend's TUNSETOFFLOAD 0 turns them off. An earlier
+ * user is played here: a persistent device with checksum and TSO offload on (TUN_F_CSUM |
+ * TUN_F_TSO4), seen on by the kernel; after the stack attaches, both are off. */
+START_TEST(test_live_offload_cleared)
+{
+	struct netdev_config cfg = { .pool = t_pool, .clock = &t_clock, .name = "ustoff0" };
+	struct ifreq ifr;
+	struct netdev *dev;
+	int fd = open("/dev/net/tun", O_RDWR);
+
+	ck_assert_int_ge(fd, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "ustoff0");
+	ck_assert_int_eq(ioctl(fd, TUNSETIFF, &ifr), 0);
+	ck_assert_int_eq(ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)), 0);
+	ck_assert_int_eq(ioctl(fd, TUNSETPERSIST, 1UL), 0);
+	close(fd);
+	ck_assert_int_eq(offload_get("ustoff0", ETHTOOL_GTXCSUM), 1);
+	ck_assert_int_eq(offload_get("ustoff0", ETHTOOL_GTSO), 1);
+
+	dev = netdev_tap_open(&cfg);
+	ck_assert_ptr_nonnull(dev);
+	ck_assert_int_eq(offload_get("ustoff0", ETHTOOL_GTXCSUM), 0);
+	ck_assert_int_eq(offload_get("ustoff0", ETHTOOL_GTSO), 0);
+	netdev_close(dev);
+	ck_assert_int_eq(run_cmd("ip tuntap del dev ustoff0 mode tap"), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s;
@@ -221,6 +277,7 @@ int main(void)
 	tcase_add_test(tc, test_live_arp_request_answered);
 	tcase_add_test(tc, test_live_kernel_frames_received);
 	tcase_add_test(tc, test_live_attach_existing);
+	tcase_add_test(tc, test_live_offload_cleared);
 	suite_add_tcase(s, tc);
 	return test_run(s);
 }

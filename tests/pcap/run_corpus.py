@@ -31,6 +31,8 @@ import tempfile
 PYTHON = "/usr/bin/python3"
 # the order the layers are reported in; any other directory with cases comes after, by name
 LAYER_ORDER = ["eth", "arp", "ipv4", "icmp", "udp", "tcp", "malformed"]
+# layers whose every case names its drop counter with --expect-drop
+DROP_NAMED_LAYERS = ("malformed",)
 CASE_SUFFIXES = (".in.pcap", ".expect.pcap", ".args")
 TSHARK_PREFS = ["-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE"]
 # epan/proto.h: expert info groups and severities
@@ -105,6 +107,11 @@ def run_case(args, layer, name):
                 extra = shlex.split(f.read(), comments=True)
             except ValueError as e:
                 return False, ["%s.args: %s" % (name, e)]
+    # issue 8: every drop path moves exactly one counter; each malformed case names it (or none, for
+    # a case the RFC answers) and ustack-replay checks it moved and no other drop counter did
+    if layer in DROP_NAMED_LAYERS and "--expect-drop" not in extra:
+        return False, ["%s.args: a %s case must name its drop counter (--expect-drop G.NAME or none)" %
+                       (name, layer)]
     cmd = [args.replay, "--in", inp, "--expect", exp, "--out", out,
            "--stats", os.path.join(work, name + ".stats")] + extra
     try:

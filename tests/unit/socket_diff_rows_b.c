@@ -582,6 +582,45 @@ static void row_udp_max_size(struct run *r)
 	sd_drop(r, s);
 }
 
+/* ip(7) IP_MTU_DISCOVER on a UDP socket: IP_PMTUDISC_DONT..IP_PMTUDISC_OMIT are taken and read
+ * back, others are EINVAL; with IP_PMTUDISC_DO (DF, RFC 791 §2.3; RFC 1191 §3) a datagram that
+ * exactly fills the path MTU goes and arrives, one a byte larger fails with EMSGSIZE (RFC 1122
+ * §3.3.3: not fragmented, not sent). The MTU is each side's link's (lo's on Linux, where the limit
+ * of 65,507 data bytes comes first); the default is not compared: the stack's is DONT, Linux's WANT. */
+static void row_udp_mtu_discover(struct run *r)
+{
+	const struct ops *o = r->o;
+	static char big[65508], in[65600];
+	uint32_t top = (o->link_mtu > 65535 ? 65535 : o->link_mtu) - 28;
+	uint16_t sport, cport;
+	struct sockaddr_in a;
+	int u, s;
+	long n;
+
+	sd_udp_pair(r, &u, &s, &sport, &cport);
+	a = sd_sin4(o->server_addr, sport);
+	for (int v = IP_PMTUDISC_DONT; v <= IP_PMTUDISC_OMIT; v++) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "set %d", v);
+		sd_set_int(r, what, u, IPPROTO_IP, IP_MTU_DISCOVER, v);
+		snprintf(what, sizeof(what), "get after %d", v);
+		sd_opt_int(r, what, u, IPPROTO_IP, IP_MTU_DISCOVER);
+	}
+	sd_set_int(r, "set 6", u, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_OMIT + 1);
+	sd_set_int(r, "set -1", u, IPPROTO_IP, IP_MTU_DISCOVER, -1);
+	sd_set_int(r, "set do", u, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 13);
+	RC("sendto mtu+1", o->sendto(u, big, top + 1, MSG_NOSIGNAL, SA(&a), sizeof(a)));
+	n = o->sendto(u, big, top, MSG_NOSIGNAL, SA(&a), sizeof(a));
+	sd_note(r, "sendto mtu: all sent %d", n == (long)top);
+	n = o->recv(s, in, sizeof(in), 0);
+	sd_note_bytes(r, "received", in, n, big, top);
+	sd_drop(r, u);
+	sd_drop(r, s);
+}
+
 /* A connected UDP socket learns of a closed port from ICMP port unreachable (RFC 1122 §4.1.3.3:
  * UDP must pass ICMP errors up; udp(7): "ECONNREFUSED No receiver was associated with the
  * destination address" for connected sockets); the error is reported once. */
@@ -863,6 +902,7 @@ const struct row sd_rows_b[] = {
 	{ "tcp_info_state", row_tcp_info_state },
 	{ "udp_no_destination", row_udp_no_destination },
 	{ "udp_max_size", row_udp_max_size },
+	{ "udp_mtu_discover", row_udp_mtu_discover },
 	{ "udp_connect_refused", row_udp_connect_refused },
 	{ "udp_refused_so_error", row_udp_refused_so_error },
 	{ "udp_recvfrom_source", row_udp_recvfrom_source },

@@ -53,8 +53,9 @@ static uint32_t frame_id(const struct sk_buff *skb)
 }
 
 /* Send n frames towards the wrapper (rx) or out of it (tx), let every held frame go, and collect
- * what came out, in order: ids[] and, when want_skbs, the skbs themselves (else freed). */
-static uint32_t run(int tx, uint32_t n, uint32_t *ids, struct sk_buff **keep)
+ * what came out, in order: ids[], when keep the skbs themselves (else freed), and when at the
+ * virtual time each came out (the clock moves in 1 ms steps while frames are held). */
+static uint32_t run(int tx, uint32_t n, uint32_t *ids, struct sk_buff **keep, uint64_t *at)
 {
 	struct netdev *from = tx ? fdev : peer, *to = tx ? peer : fdev;
 	struct sk_buff *got[NETDEV_MAX_BATCH];
@@ -71,6 +72,8 @@ static uint32_t run(int tx, uint32_t n, uint32_t *ids, struct sk_buff **keep)
 		while ((k = netdev_rx_burst(to, got, NETDEV_MAX_BATCH)) > 0)
 			for (uint32_t i = 0; i < k; i++) {
 				ids[out] = frame_id(got[i]);
+				if (at)
+					at[out] = us_clock_now(&t_clock);
 				if (keep)
 					keep[out] = got[i];
 				else
@@ -94,10 +97,10 @@ START_TEST(test_fault_transparent)
 	struct netdev_fault_stats rx, tx;
 
 	fault_open(&fc);
-	ck_assert_uint_eq(run(0, 500, ids, NULL), 500);
+	ck_assert_uint_eq(run(0, 500, ids, NULL, NULL), 500);
 	for (uint32_t i = 0; i < 500; i++)
 		ck_assert_uint_eq(ids[i], i);
-	ck_assert_uint_eq(run(1, 500, ids, NULL), 500);
+	ck_assert_uint_eq(run(1, 500, ids, NULL, NULL), 500);
 	for (uint32_t i = 0; i < 500; i++)
 		ck_assert_uint_eq(ids[i], i);
 	ck_assert_int_eq(netdev_fault_get_stats(fdev, &rx, &tx), 0);
@@ -115,8 +118,8 @@ START_TEST(test_fault_drop_all)
 	struct netdev_fault_stats rx, tx;
 
 	fault_open(&fc);
-	ck_assert_uint_eq(run(0, 100, ids, NULL), 0);
-	ck_assert_uint_eq(run(1, 100, ids, NULL), 0);
+	ck_assert_uint_eq(run(0, 100, ids, NULL, NULL), 0);
+	ck_assert_uint_eq(run(1, 100, ids, NULL, NULL), 0);
 	netdev_fault_get_stats(fdev, &rx, &tx);
 	ck_assert_uint_eq(rx.dropped, 100);
 	ck_assert_uint_eq(tx.dropped, 100);
@@ -134,7 +137,7 @@ START_TEST(test_fault_drop_rate)
 	uint32_t n;
 
 	fault_open(&fc);
-	n = run(0, 10000, ids, NULL);
+	n = run(0, 10000, ids, NULL, NULL);
 	netdev_fault_get_stats(fdev, &rx, NULL);
 	ck_assert_uint_eq(n + rx.dropped, 10000);
 	ck_assert_uint_ge(rx.dropped, 2770);
@@ -153,7 +156,7 @@ START_TEST(test_fault_corrupt)
 	uint32_t n;
 
 	fault_open(&fc);
-	n = run(1, 300, ids, keep);
+	n = run(1, 300, ids, keep, NULL);
 	ck_assert_uint_eq(n, 300);
 	for (uint32_t i = 0; i < n; i++) {
 		struct sk_buff *want = id_frame(i);
@@ -178,7 +181,7 @@ START_TEST(test_fault_duplicate)
 	struct netdev_fault_stats rx;
 
 	fault_open(&fc);
-	ck_assert_uint_eq(run(0, 200, ids, keep), 400);
+	ck_assert_uint_eq(run(0, 200, ids, keep, NULL), 400);
 	for (uint32_t i = 0; i < 200; i++) {
 		ck_assert_uint_eq(ids[2 * i], i);
 		ck_assert_uint_eq(ids[2 * i + 1], i);
@@ -204,7 +207,7 @@ START_TEST(test_fault_reorder)
 	uint32_t n, inversions = 0;
 
 	fault_open(&fc);
-	n = run(0, 2000, ids, NULL);
+	n = run(0, 2000, ids, NULL, NULL);
 	ck_assert_uint_eq(n, 2000);
 	for (uint32_t i = 0; i < n; i++) {
 		ck_assert_uint_lt(ids[i], 2000);
@@ -302,8 +305,8 @@ START_TEST(test_fault_one_direction)
 	struct netdev_fault_stats rx, tx;
 
 	fault_open(&fc);
-	ck_assert_uint_eq(run(0, 50, ids, NULL), 50);
-	ck_assert_uint_eq(run(1, 50, ids, NULL), 0);
+	ck_assert_uint_eq(run(0, 50, ids, NULL, NULL), 50);
+	ck_assert_uint_eq(run(1, 50, ids, NULL, NULL), 0);
 	netdev_fault_get_stats(fdev, &rx, &tx);
 	ck_assert_uint_eq(rx.dropped, 0);
 	ck_assert_uint_eq(tx.dropped, 50);
@@ -311,29 +314,66 @@ START_TEST(test_fault_one_direction)
 }
 END_TEST
 
-/* Record every fault decision of a mixed configuration as the sequence of ids that came out. */
-static uint32_t mixed_run(uint64_t seed, uint32_t *out)
+/* What came out of one run of a mixed configuration: each frame's bytes and when it came out. */
+struct mixed_out {
+	uint32_t n;
+	uint32_t len[12000];
+	uint64_t at[12000];
+	uint8_t bytes[12000][FRAME_LEN];
+};
+
+/* Record every fault decision of a mixed configuration (drop, corrupt, duplicate, reorder, delay
+ * at 5 % each) over 5,000 frames: the frames that came out, byte for byte (corruption included),
+ * in their order, and their delivery times (delay and reorder). */
+static void mixed_run(uint64_t seed, struct mixed_out *o)
 {
 	struct netdev_fault_config fc = { .seed = seed, .drop = 0.05, .corrupt = 0.05,
 					  .duplicate = 0.05, .reorder = 0.05, .delay = 0.05 };
-	uint32_t n;
+	static uint32_t mids[12000];
+	static struct sk_buff *keep[12000];
+	struct netdev_fault_stats rx;
 
+	memset(o, 0, sizeof(*o));
 	us_clock_init_virtual(&t_clock, 1000 * US_NSEC_PER_SEC);
 	fault_open(&fc);
-	n = run(0, 5000, out, NULL);
+	o->n = run(0, 5000, mids, keep, o->at);
+	ck_assert_uint_le(o->n, 12000);
+	for (uint32_t i = 0; i < o->n; i++) {
+		o->len[i] = keep[i]->len;
+		ck_assert_uint_le(keep[i]->len, FRAME_LEN);
+		memcpy(o->bytes[i], keep[i]->data, keep[i]->len);
+		skb_free(keep[i]);
+	}
+	/* every kind of fault happened, so the comparison covers each */
+	netdev_fault_get_stats(fdev, &rx, NULL);
+	ck_assert_uint_gt(rx.dropped, 0);
+	ck_assert_uint_gt(rx.corrupted, 0);
+	ck_assert_uint_gt(rx.duplicated, 0);
+	ck_assert_uint_gt(rx.reordered, 0);
+	ck_assert_uint_gt(rx.delayed, 0);
 	fault_close();
-	return n;
 }
 
-/* The same seed gives exactly the same faults; another seed gives other ones. */
+/* The same seed gives exactly the same faults: the same frames, byte for byte, in the same order at
+ * the same virtual times. Another seed gives other ones. */
 START_TEST(test_fault_deterministic)
 {
-	static uint32_t a[10000], b[10000], c[10000];
-	uint32_t na = mixed_run(1234, a), nb = mixed_run(1234, b), nc = mixed_run(4321, c);
+	static struct mixed_out a, b, c;
+	bool differs;
 
-	ck_assert_uint_eq(na, nb);
-	ck_assert_mem_eq(a, b, na * sizeof(a[0]));
-	ck_assert(na != nc || memcmp(a, c, na * sizeof(a[0])) != 0);
+	mixed_run(1234, &a);
+	mixed_run(1234, &b);
+	mixed_run(4321, &c);
+	ck_assert_uint_eq(a.n, b.n);
+	ck_assert_mem_eq(a.len, b.len, a.n * sizeof(a.len[0]));
+	ck_assert_mem_eq(a.at, b.at, a.n * sizeof(a.at[0]));
+	ck_assert_mem_eq(a.bytes, b.bytes, a.n * sizeof(a.bytes[0]));
+	differs = a.n != c.n || memcmp(a.at, c.at, a.n * sizeof(a.at[0])) != 0 ||
+		  memcmp(a.bytes, c.bytes, a.n * sizeof(a.bytes[0])) != 0;
+	ck_assert(differs);
+	/* and each part differs on its own: the bytes (corruption) and the times (delay) */
+	ck_assert(memcmp(a.bytes, c.bytes, (a.n < c.n ? a.n : c.n) * sizeof(a.bytes[0])) != 0);
+	ck_assert(memcmp(a.at, c.at, (a.n < c.n ? a.n : c.n) * sizeof(a.at[0])) != 0);
 }
 END_TEST
 

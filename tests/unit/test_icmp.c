@@ -1,15 +1,19 @@
 /*
  * test_icmp.c - ICMP (RFC 792, RFC 1122 §3.2.2): echo replies, messages refused, the datagrams that
- * never get an error, the error rate limit, and the echo API (us_ping_*) with its replies and errors.
+ * never get an error, the error rate limit, the echo API (us_ping_*) with its replies and errors, and
+ * time exceeded as the ping and UDP senders are told of it.
  *
  * A stack on one end of a pair device (stack_helper.h) with the peer a permanent neighbour; the
  * frames sent and the frames expected back are built here from RFC 791 and RFC 792.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "stack_helper.h"
 #include "ustack/proto.h"
+#include "ustack/socket.h"
 #include "wire/bytes.h"
 
 #define ROUTER_IP 0xc6120009u /* 198.18.0.9: a router on our link that reports errors */
@@ -479,6 +483,138 @@ START_TEST(test_ping_dest_unreachable)
 }
 END_TEST
 
+/* A router's time exceeded in transit (RFC 792: type 11, code 0, unused 0; the datagram's IP
+ * header and its first 8 bytes) about the datagram in the frame sent[], TTL 64 from ROUTER_IP. */
+static void send_time_exceeded(const uint8_t *sent)
+{
+	uint8_t icmp[64], f[256];
+	uint32_t ilen = th_icmp_msg(icmp, 11, 0, 0, sent + 14, 28);
+
+	th_send(&t, f, th_ipv4(f, ROUTER_IP, ST_IP, 1, 0x0d0d, 0, 64, icmp, ilen));
+}
+
+/* RFC 792 / RFC 1122 §3.2.2.4: a time exceeded quoting our echo request is passed up: the us_ping
+ * API reports every error (as a ping socket with IP_RECVERR, which iputils ping sets): EHOSTUNREACH
+ * from the router, for that sequence number (Linux's ping_err). Icmp.InTimeExcds counts it; it is
+ * not answered (RFC 1122 §3.2.2: no error about an error) and is no input error. */
+START_TEST(test_ping_time_exceeded)
+{
+	uint8_t sent[256];
+	struct us_ping_reply r;
+	struct us_ping *p;
+
+	th_setup(&t, true);
+	p = us_ping_open(t.st, 0x7701);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(us_ping_send(p, PEER_IP, 11, "0123456789", 10, 1), 0);
+	ck_assert_int_eq(th_recv(&t, sent, sizeof(sent)), 14 + 20 + 18);
+	ck_assert_uint_eq(sent[14 + 8], 1); /* the TTL asked for */
+	send_time_exceeded(sent);
+	th_expect_nothing(&t);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InTimeExcds"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InMsgs"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InErrors"), 0);
+	ck_assert_int_eq(us_ping_recv(p, &r, NULL, 0), 0);
+	ck_assert_int_eq(r.error, -EHOSTUNREACH);
+	ck_assert_uint_eq(r.from, ROUTER_IP);
+	ck_assert_uint_eq(r.seq, 11);
+	ck_assert_int_eq(us_ping_recv(p, &r, NULL, 0), -EAGAIN);
+	us_ping_close(p);
+	th_teardown(&t);
+}
+END_TEST
+
+/* A time exceeded quoting a UDP datagram we sent on a connected endpoint: a soft error
+ * (Linux's __udp4_lib_err: EHOSTUNREACH, not fatal), and without IP_RECVERR a soft error is not
+ * reported (RFC 1122 §4.1.3.3 leaves it to the host), unlike port unreachable (hard: ECONNREFUSED,
+ * test_udp). InTimeExcds counts it; the endpoint sends on as before. */
+START_TEST(test_udp_time_exceeded)
+{
+	uint8_t sent[256], buf[16];
+	struct us_udp *u;
+
+	th_setup(&t, true);
+	u = us_udp_open(t.st);
+	ck_assert_ptr_nonnull(u);
+	ck_assert_int_eq(us_udp_connect(u, PEER_IP, 33434), 0); /* traceroute's first port */
+	ck_assert_int_eq(us_udp_sendto(u, "probe", 5, 0, 0), 5);
+	ck_assert_int_eq(th_recv(&t, sent, sizeof(sent)), 14 + 20 + 8 + 5);
+	send_time_exceeded(sent);
+	th_expect_nothing(&t);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InTimeExcds"), 1);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InErrors"), 0);
+	ck_assert_int_eq(us_udp_recvfrom(u, buf, sizeof(buf), NULL, NULL), -EAGAIN);
+	ck_assert_int_eq(us_udp_sendto(u, "probe", 5, 0, 0), 5);
+	ck_assert_int_eq(th_drain(&t), 1);
+	us_udp_close(u);
+	th_teardown(&t);
+}
+END_TEST
+
+/* Send an echo request (seq) from a ping socket to PEER_IP and read its frame into sent. */
+static void ping_socket_send(int fd, uint16_t seq, uint8_t *sent, uint32_t size)
+{
+	uint8_t req[8 + 4] = { 8, 0, 0, 0, 0, 0, (uint8_t)(seq >> 8), (uint8_t)seq, 'u', 's', 't', 'k' };
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(PEER_IP) };
+
+	ck_assert_int_eq(us_sendto(fd, req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)), 12);
+	us_stack_poll(t.st);
+	ck_assert_int_eq(th_recv(&t, sent, size), 14 + 20 + 12);
+}
+
+/* What a ping socket's recv says about ICMP errors, as Linux's ping_err: without IP_RECVERR a soft
+ * error (time exceeded) is not reported, and a hard one (host administratively prohibited, RFC 1812
+ * code 10: icmp_err_convert's EHOSTUNREACH, fatal) only on a connected socket; with IP_RECVERR every
+ * error is reported once: recv fails with EHOSTUNREACH, then has nothing. */
+START_TEST(test_ping_socket_errors)
+{
+	uint8_t sent[256], icmp[64], f[256], buf[64];
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(PEER_IP) };
+	int fd, one = 1, got = -1;
+	socklen_t len = sizeof(got);
+	uint32_t ilen;
+
+	th_setup(&t, true);
+	fd = us_socket_on(t.st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_ICMP);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(us_getsockopt(fd, IPPROTO_IP, IP_RECVERR, &got, &len), 0);
+	ck_assert_int_eq(got, 0);
+
+	/* unconnected, no IP_RECVERR: neither a soft nor a hard error is reported */
+	ping_socket_send(fd, 1, sent, sizeof(sent));
+	send_time_exceeded(sent);
+	ilen = th_icmp_msg(icmp, 3, 10, 0, sent + 14, 28);
+	th_send(&t, f, th_ipv4(f, ROUTER_IP, ST_IP, 1, 0x0e0e, 0, 64, icmp, ilen));
+	ck_assert_int_eq(us_recv(fd, buf, sizeof(buf), 0), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+
+	/* connected: the hard error is reported, the soft one still not */
+	ck_assert_int_eq(us_connect(fd, (struct sockaddr *)&peer, sizeof(peer)), 0);
+	ping_socket_send(fd, 2, sent, sizeof(sent));
+	send_time_exceeded(sent);
+	ck_assert_int_eq(us_recv(fd, buf, sizeof(buf), 0), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	th_send(&t, f, th_ipv4(f, ROUTER_IP, ST_IP, 1, 0x0e0f, 0, 64, icmp, th_icmp_msg(icmp, 3, 10, 0, sent + 14, 28)));
+	ck_assert_int_eq(us_recv(fd, buf, sizeof(buf), 0), -1);
+	ck_assert_int_eq(errno, EHOSTUNREACH);
+	ck_assert_int_eq(us_recv(fd, buf, sizeof(buf), 0), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+
+	/* IP_RECVERR: the time exceeded is reported, once */
+	ck_assert_int_eq(us_setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)), 0);
+	ping_socket_send(fd, 3, sent, sizeof(sent));
+	send_time_exceeded(sent);
+	ck_assert_int_eq(us_recv(fd, buf, sizeof(buf), 0), -1);
+	ck_assert_int_eq(errno, EHOSTUNREACH);
+	ck_assert_int_eq(us_recv(fd, buf, sizeof(buf), 0), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InTimeExcds"), 3);
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InDestUnreachs"), 2);
+	us_close(fd);
+	th_teardown(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("icmp");
@@ -504,6 +640,9 @@ int main(void)
 	tcase_add_test(tc, test_ping_reply_other_id);
 	tcase_add_loop_test(tc, test_ping_dest_unreachable, 0,
 			    (int)(sizeof(unreach_codes) / sizeof(unreach_codes[0])));
+	tcase_add_test(tc, test_ping_time_exceeded);
+	tcase_add_test(tc, test_udp_time_exceeded);
+	tcase_add_test(tc, test_ping_socket_errors);
 	suite_add_tcase(s, tc);
 	return test_run(s);
 }

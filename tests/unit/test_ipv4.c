@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core.h"
 #include "stack_helper.h"
 #include "ustack/proto.h"
 #include "wire/bytes.h"
@@ -393,6 +394,53 @@ START_TEST(test_output_header)
 }
 END_TEST
 
+/* RFC 791 §2.3 and §3.1: a datagram marked "don't fragment" is not fragmented; RFC 1122 §3.3.3: a
+ * datagram larger than the MTU that may not be fragmented is not sent, and the sender is told
+ * (EMSGSIZE, Linux's ip_fragment: Ip.FragFails). 1,481 bytes of payload make a 1,501-byte datagram
+ * on a 1,500-byte link: not sent. Without DF the same datagram goes out in two fragments
+ * (FragOKs, FragCreates 2); with DF and one byte less it goes out whole with DF set. */
+static int send_raw_ip(uint32_t plen, bool df)
+{
+	struct ip_out o = { .daddr = PEER_IP, .proto = 253, .df = df }; /* RFC 3692: for experiments */
+	struct sk_buff *skb = skb_alloc(us_stack_pool(t.st), SKB_MAX_HEADER + plen);
+
+	ck_assert_ptr_nonnull(skb);
+	skb_reserve(skb, SKB_MAX_HEADER);
+	memset(skb_put(skb, plen), 0xa5, plen);
+	return ip_output(t.st, skb, &o);
+}
+
+START_TEST(test_output_df_too_big)
+{
+	uint8_t out[2048];
+	int got;
+
+	th_setup(&t, true);
+	ck_assert_int_eq(send_raw_ip(1481, true), -EMSGSIZE);
+	ck_assert_int_eq(th_stat(&t, "Ip", "FragFails"), 1);
+	ck_assert_int_eq(th_stat(&t, "Ip", "FragOKs"), 0);
+	ck_assert_int_eq(th_stat(&t, "Ip", "FragCreates"), 0);
+	us_stack_poll(t.st);
+	th_expect_nothing(&t);
+	ck_assert_uint_eq(skb_pool_in_use(us_stack_pool(t.st)), 0); /* the datagram was freed */
+
+	ck_assert_int_eq(send_raw_ip(1480, true), 0);
+	us_stack_poll(t.st);
+	got = th_recv(&t, out, sizeof(out));
+	ck_assert_int_eq(got, 14 + 1500);
+	ck_assert_uint_eq(get_be16(out + 14 + 6), 0x4000); /* DF, no MF, offset 0 */
+	th_expect_nothing(&t);
+
+	ck_assert_int_eq(send_raw_ip(1481, false), 0);
+	us_stack_poll(t.st);
+	ck_assert_int_eq(th_drain(&t), 2);
+	ck_assert_int_eq(th_stat(&t, "Ip", "FragOKs"), 1);
+	ck_assert_int_eq(th_stat(&t, "Ip", "FragCreates"), 2);
+	ck_assert_int_eq(th_stat(&t, "Ip", "FragFails"), 1);
+	th_teardown(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ipv4");
@@ -413,6 +461,7 @@ int main(void)
 			    (int)(sizeof(bad_sources) / sizeof(bad_sources[0])));
 	tcase_add_test(tc, test_rcv_unknown_protocol);
 	tcase_add_test(tc, test_output_header);
+	tcase_add_test(tc, test_output_df_too_big);
 	suite_add_tcase(s, tc);
 	return test_run(s);
 }

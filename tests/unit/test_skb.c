@@ -1221,6 +1221,30 @@ START_TEST(test_misuse_insert_after_queued)
 }
 END_TEST
 
+/* skb_unlink of an skb on no queue (here: unlinked once already, the double unlink a list walk
+ * gets wrong): left alone, the queue intact (its length, bytes, head and tail). */
+START_TEST(test_misuse_unlink_unqueued)
+{
+	struct skb_queue q;
+	struct sk_buff *a = t_skb(t_pool, 10, 0), *b = t_skb(t_pool, 20, 0);
+	struct t_window w;
+
+	skb_queue_init(&q);
+	skb_queue_tail(&q, a);
+	skb_queue_tail(&q, b);
+	skb_unlink(&q, a);
+	T_ASSERT_QUEUE(&q, b);
+	w = t_window_of(a);
+	skb_unlink(&q, a);
+	T_ASSERT_MISUSED_ONCE(a, w);
+	ck_assert_ptr_null(a->next);
+	ck_assert_ptr_null(a->prev);
+	T_ASSERT_QUEUE(&q, b);
+	skb_free(a);
+	ck_assert_uint_eq(skb_queue_purge(&q), 1);
+}
+END_TEST
+
 /* A debug build must die in the misuse call; a release build must go on and pass the checks after it. */
 #ifdef USTACK_DEBUG
 #define t_add_misuse_test(tc, fn) tcase_add_test_raise_signal((tc), fn, SIGABRT)
@@ -1302,6 +1326,7 @@ int main(void)
 	t_add_misuse_test(tc, test_misuse_queue_tail_queued);
 	t_add_misuse_test(tc, test_misuse_queue_head_queued);
 	t_add_misuse_test(tc, test_misuse_insert_after_queued);
+	t_add_misuse_test(tc, test_misuse_unlink_unqueued);
 	suite_add_tcase(s, tc);
 
 	return test_run(s);

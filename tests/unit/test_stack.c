@@ -4,6 +4,8 @@
  * deadlines.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "scenario.h"
@@ -38,6 +40,112 @@ START_TEST(test_two_stacks_ping)
 	ck_assert_int_eq(us_stats_get(t.a, "Icmp", "InEchoReps"), 1);
 	ck_assert_int_eq(us_ping_recv(p, &r, got, sizeof(got)), -EAGAIN);
 	us_ping_close(p);
+	two_down(&t);
+}
+END_TEST
+
+static char *dump_to_string(void (*dump)(const struct us_stack *, FILE *), const struct us_stack *st)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	dump(st, f);
+	ck_assert_int_eq(fclose(f), 0);
+	return buf;
+}
+
+/* us_stats_dump prints netstat -s's form (its sentences, the ICMP histograms, TcpExt only when not
+ * zero); us_stats_dump_raw a line of Name=value per group. Both after one ping. */
+START_TEST(test_stats_dump_forms)
+{
+	struct two t;
+	struct us_ping *p;
+	uint8_t data[8] = { 0 };
+	char *s;
+
+	two_up(&t, NULL, NULL);
+	p = us_ping_open(t.a, 7);
+	ck_assert_int_eq(us_ping_send(p, B_IP, 1, data, sizeof(data), 0), 0);
+	two_run(&t, US_NSEC_PER_MSEC);
+	us_ping_close(p);
+
+	s = dump_to_string(us_stats_dump, t.b);
+	ck_assert_ptr_nonnull(strstr(s, "Ip:\n    1 total packets received\n"));
+	ck_assert_ptr_nonnull(strstr(s, "    1 incoming packets delivered\n"));
+	ck_assert_ptr_nonnull(strstr(s, "    0 incoming packets discarded\n")); /* always printed */
+	ck_assert_ptr_null(strstr(s, "with invalid headers"));		   /* optional, zero */
+	ck_assert_ptr_nonnull(strstr(s, "Icmp:\n    1 ICMP messages received\n"));
+	ck_assert_ptr_nonnull(strstr(s, "    ICMP input histogram:\n        echo requests: 1\n"));
+	ck_assert_ptr_nonnull(strstr(s, "    ICMP output histogram:\n        echo replies: 1\n"));
+	ck_assert_ptr_nonnull(strstr(s, "Tcp:\n    0 active connection openings\n"));
+	ck_assert_ptr_nonnull(strstr(s, "Udp:\n    0 packets received\n"));
+	ck_assert_ptr_nonnull(strstr(s, "TcpExt:\nDev ")); /* nothing in TcpExt is not zero */
+	/* no sentence: "Name: N", for our own groups even when zero, for Linux's only when not */
+	ck_assert_ptr_nonnull(strstr(s, "Arp:\n    InPackets: 2\n    InErrors: 0\n"));
+	ck_assert_ptr_null(strstr(s, "InCsumErrors"));
+	ck_assert_ptr_nonnull(strstr(s, "    RX: 3 packets ")); /* a's announcement, request, echo */
+	ck_assert_ptr_nonnull(strstr(s, "Skb:\n"));
+	free(s);
+
+	s = dump_to_string(us_stats_dump_raw, t.b);
+	ck_assert_ptr_nonnull(strstr(s, "Ip: InReceives=1 InHdrErrors=0 "));
+	ck_assert_ptr_nonnull(strstr(s, "\nIcmp: InMsgs=1 "));
+	ck_assert_ptr_nonnull(strstr(s, " OutEchoReps=1"));
+	ck_assert_ptr_nonnull(strstr(s, "\nTcpExt: SyncookiesSent=0 "));
+	ck_assert_ptr_nonnull(strstr(s, " rx_packets=3 "));
+	ck_assert_ptr_nonnull(strstr(s, "\nSkb: allocated="));
+	free(s);
+	two_down(&t);
+}
+END_TEST
+
+struct kind_count {
+	const struct us_stack *st;
+	int drop, detail, other;
+};
+
+static void count_kind(void *arg, const char *group, const char *name, uint64_t v)
+{
+	struct kind_count *k = arg;
+	const char *reason = "unset";
+
+	(void)v;
+	switch (us_stats_kind(group, name, &reason)) {
+	case US_STATS_DROP:
+		k->drop++;
+		ck_assert_ptr_null(reason);
+		break;
+	case US_STATS_DROP_DETAIL:
+		k->detail++;
+		/* a detail's reason is a drop counter of its own group */
+		ck_assert_ptr_nonnull(reason);
+		ck_assert_int_eq(us_stats_kind(group, reason, NULL), US_STATS_DROP);
+		ck_assert_int_ge(us_stats_get(k->st, group, reason), 0);
+		break;
+	default:
+		k->other++;
+		ck_assert_ptr_null(reason);
+	}
+}
+
+/* The drop counters: every name in stats.c's table is a counter that exists (a misspelt one would
+ * not be met by us_stats_foreach, and the counts below would fall short). */
+START_TEST(test_stats_drop_kinds)
+{
+	struct two t;
+	struct kind_count k = { 0 };
+
+	two_up(&t, NULL, NULL);
+	k.st = t.a;
+	us_stats_foreach(t.a, count_kind, &k);
+	ck_assert_int_eq(k.drop, 31);
+	ck_assert_int_eq(k.detail, 7);
+	ck_assert_int_gt(k.other, 50);
+	ck_assert_int_eq(us_stats_kind("Ip", "InCsumErrors", NULL), US_STATS_DROP_DETAIL);
+	ck_assert_int_eq(us_stats_kind("Ip", "InReceives", NULL), US_STATS_OTHER);
+	ck_assert_int_eq(us_stats_kind("Nope", "InErrors", NULL), US_STATS_OTHER);
 	two_down(&t);
 }
 END_TEST
@@ -189,6 +297,8 @@ int main(void)
 	tcase_add_test(tc, test_two_stacks_faulty_wire);
 	tcase_add_test(tc, test_poll_deadline);
 	tcase_add_test(tc, test_stack_bad_args);
+	tcase_add_test(tc, test_stats_dump_forms);
+	tcase_add_test(tc, test_stats_drop_kinds);
 	suite_add_tcase(s, tc);
 	return test_run(s);
 }

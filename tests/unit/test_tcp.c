@@ -394,6 +394,59 @@ START_TEST(test_syn_retransmit)
 }
 END_TEST
 
+/* The ARP request for an on-link address nobody answers (198.18.0.7), as the stack sends it: RFC
+ * 826, broadcast, from us, target hardware address zero. */
+static void expect_arp_request(struct tt *t)
+{
+	uint8_t f[128];
+	int n = th_recv(&t->h, f, sizeof(f));
+
+	ck_assert_int_ge(n, 14 + 28);
+	ck_assert_mem_eq(f, BCAST_MAC, 6);
+	ck_assert_uint_eq(get_be16(f + 12), 0x0806);
+	ck_assert_uint_eq(get_be16(f + 14 + 6), 1); /* request */
+	ck_assert_uint_eq(get_be32(f + 14 + 14), ST_IP);
+	ck_assert_uint_eq(get_be32(f + 14 + 24), 0xc6120007u);
+}
+
+/* A connect to an on-link address that never answers ARP fails with EHOSTUNREACH when the
+ * resolution fails (three requests a second apart, then FAILED: RFC 1122 §2.3.2.1 asks for a
+ * bound on them), as on Linux (the neighbour failure becomes a host unreachable to the sender,
+ * and tcp_v4_err aborts a connection in SYN-SENT): at 3 s, not after the six SYN retries of
+ * test_syn_retransmit (ETIMEDOUT at 127 s). No SYN reaches the wire, and the SYNs that waited for
+ * the address are freed. */
+START_TEST(test_connect_arp_failure)
+{
+	tt_start(&T);
+	T.c = us_tcp_open(T.h.st);
+	ck_assert_ptr_nonnull(T.c);
+	ck_assert_int_eq(us_tcp_connect(T.c, 0xc6120007u, RPORT), -EINPROGRESS);
+	us_stack_poll(T.h.st);
+	expect_arp_request(&T);
+	NOTHING(&T);
+	for (int i = 1; i < 3; i++) {
+		th_advance(&T.h, 1 * SEC - 1);
+		NOTHING(&T);
+		th_advance(&T.h, 1);
+		expect_arp_request(&T); /* the SYN sent again at 1 s waits with the first */
+		NOTHING(&T);
+		ck_assert_int_eq(us_tcp_state(T.c), TCP_SYN_SENT);
+	}
+	th_advance(&T.h, 1 * SEC - 1);
+	ck_assert_int_eq(us_tcp_state(T.c), TCP_SYN_SENT);
+	ck_assert_int_eq(us_tcp_error(T.c), 0);
+	th_advance(&T.h, 1); /* 3 s after the first request */
+	NOTHING(&T);
+	ck_assert_int_eq(us_tcp_state(T.c), TCP_CLOSED);
+	ck_assert_int_eq(us_tcp_error(T.c), -EHOSTUNREACH);
+	ck_assert_int_eq(th_stat(&T.h, "Tcp", "AttemptFails"), 1);
+	ck_assert_int_eq(th_stat(&T.h, "Arp", "ResolveFailed"), 1);
+	ck_assert_int_ge(th_stat(&T.h, "Arp", "UnresolvedDiscards"), 2);
+	ck_assert_uint_eq(skb_pool_in_use(us_stack_pool(T.h.st)), 0); /* no SYN left anywhere */
+	tt_end(&T);
+}
+END_TEST
+
 /* RFC 9293 §3.10.7.1, a segment for no connection: with an ACK the reset is <SEQ=SEG.ACK><CTL=RST>;
  * without, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, SEG.LEN counting SYN and FIN; an RST gets
  * nothing. */
@@ -1011,6 +1064,7 @@ static Suite *tcp_suite(void)
 	tcase_add_test(tc, test_synsent_rst);
 	tcase_add_test(tc, test_synsent_bad_ack);
 	tcase_add_test(tc, test_syn_retransmit);
+	tcase_add_test(tc, test_connect_arp_failure);
 	tcase_add_test(tc, test_closed_port);
 	suite_add_tcase(s, tc);
 

@@ -6,11 +6,14 @@
  * A stack on one end of a pair device (stack_helper.h) with the peer a permanent neighbour; the
  * frames sent and the frames expected back are built here from RFC 768, RFC 791 and RFC 792.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "stack_helper.h"
 #include "ustack/proto.h"
+#include "ustack/socket.h"
 #include "wire/bytes.h"
 
 #define OTHER_IP 0xc6120007u  /* 198.18.0.7: another host on our link */
@@ -536,6 +539,165 @@ START_TEST(test_send_errors)
 }
 END_TEST
 
+/* Send len bytes from the socket to PEER_IP:9 and return what IP said: the frames sent (their
+ * count), the first one's flags/offset field in *frag0 (0xffff when none). */
+static int pmtu_send(int fd, size_t len, uint16_t *frag0, uint8_t *first, uint32_t first_size)
+{
+	static uint8_t data[2000];
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9),
+				  .sin_addr.s_addr = htonl(PEER_IP) };
+	uint8_t out[2048];
+	int n = 0, got;
+
+	if (us_sendto(fd, data, len, 0, (struct sockaddr *)&to, sizeof(to)) != (ssize_t)len)
+		return -errno;
+	us_stack_poll(t.st);
+	*frag0 = 0xffff;
+	while ((got = th_recv(&t, out, sizeof(out))) > 0) {
+		if (n++ == 0) {
+			*frag0 = get_be16(out + 14 + 6);
+			memcpy(first, out, (uint32_t)got < first_size ? (uint32_t)got : first_size);
+		}
+	}
+	return n;
+}
+
+static void set_pmtudisc(int fd, int mode)
+{
+	int got = -1;
+	socklen_t len = sizeof(got);
+
+	ck_assert_int_eq(us_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &mode, sizeof(mode)), 0);
+	ck_assert_int_eq(us_getsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &got, &len), 0);
+	ck_assert_int_eq(got, mode);
+}
+
+/* IP_MTU_DISCOVER on a UDP socket, as ip(7) and Linux's __ip_append_data/__ip_make_skb apply it, on
+ * a 1,500-byte link (RFC 791 §2.3 DF; RFC 1191 §3, §4: a host doing path MTU discovery sets DF and
+ * takes the MTU a fragmentation-needed message reports):
+ *   DO     DF on every datagram; one larger than the path MTU fails with EMSGSIZE, nothing sent and
+ *          (as Linux, which stops it before IP) no Ip counter moved;
+ *   PROBE  DF, but the device's MTU, not the one learned;
+ *   WANT   DF when the datagram fits the path MTU, else fragments without DF;
+ *   DONT   never DF, fragments at the path MTU.
+ * Values outside IP_PMTUDISC_DONT..IP_PMTUDISC_OMIT are EINVAL. The stack's default is DONT (DF
+ * clear, as it always sent); Linux's is WANT. */
+START_TEST(test_socket_mtu_discover)
+{
+	uint8_t first[64], icmp[64], fr[128];
+	uint16_t frag0;
+	int fd, bad, got = -1;
+	socklen_t len = sizeof(got);
+	uint32_t n;
+
+	th_setup(&t, true);
+	fd = us_socket_on(t.st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(us_getsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &got, &len), 0);
+	ck_assert_int_eq(got, IP_PMTUDISC_DONT);
+	bad = IP_PMTUDISC_OMIT + 1;
+	ck_assert_int_eq(us_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &bad, sizeof(bad)), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	bad = -1;
+	ck_assert_int_eq(us_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &bad, sizeof(bad)), -1);
+	ck_assert_int_eq(errno, EINVAL);
+
+	/* DO on the link's MTU: 1,472 bytes make 1,500 (20 + 8 + 1,472) and go with DF; one more
+	 * byte fails */
+	set_pmtudisc(fd, IP_PMTUDISC_DO);
+	ck_assert_int_eq(pmtu_send(fd, 1472, &frag0, first, sizeof(first)), 1);
+	ck_assert_uint_eq(frag0, 0x4000);
+	ck_assert_int_eq(pmtu_send(fd, 1473, &frag0, fr, sizeof(fr)), -EMSGSIZE);
+	ck_assert_int_eq(th_stat(&t, "Ip", "FragFails"), 0);
+	ck_assert_int_eq(th_stat(&t, "Ip", "OutRequests"), 1);
+	ck_assert_int_eq(th_stat(&t, "Udp", "OutDatagrams"), 1);
+
+	/* a router says the next hop takes 1,280 (RFC 1191 §4, quoting the datagram's IP header and
+	 * 8 bytes, RFC 792) */
+	n = th_icmp_msg(icmp, 3, 4, 1280, first + 14, 28);
+	th_send(&t, fr, th_ipv4(fr, PEER_IP, ST_IP, 1, 0x4321, 0, 64, icmp, n));
+	ck_assert_int_eq(th_stat(&t, "Icmp", "InDestUnreachs"), 1);
+	ck_assert_int_eq(pmtu_send(fd, 1253, &frag0, fr, sizeof(fr)), -EMSGSIZE);
+	ck_assert_int_eq(pmtu_send(fd, 1252, &frag0, fr, sizeof(fr)), 1);
+	ck_assert_uint_eq(frag0, 0x4000);
+
+	/* PROBE: the device's 1,500, not the 1,280 learned */
+	set_pmtudisc(fd, IP_PMTUDISC_PROBE);
+	ck_assert_int_eq(pmtu_send(fd, 1472, &frag0, fr, sizeof(fr)), 1);
+	ck_assert_uint_eq(frag0, 0x4000);
+	ck_assert_int_eq(pmtu_send(fd, 1473, &frag0, fr, sizeof(fr)), -EMSGSIZE);
+
+	/* WANT: DF when it fits 1,280, fragments without DF when it does not */
+	set_pmtudisc(fd, IP_PMTUDISC_WANT);
+	ck_assert_int_eq(pmtu_send(fd, 100, &frag0, fr, sizeof(fr)), 1);
+	ck_assert_uint_eq(frag0, 0x4000);
+	ck_assert_int_eq(pmtu_send(fd, 1300, &frag0, fr, sizeof(fr)), 2);
+	ck_assert_uint_eq(frag0, 0x2000); /* MF, offset 0, no DF */
+
+	/* DONT: no DF, fragments at 1,280 */
+	set_pmtudisc(fd, IP_PMTUDISC_DONT);
+	ck_assert_int_eq(pmtu_send(fd, 100, &frag0, fr, sizeof(fr)), 1);
+	ck_assert_uint_eq(frag0, 0);
+	ck_assert_int_eq(pmtu_send(fd, 1300, &frag0, fr, sizeof(fr)), 2);
+	ck_assert_uint_eq(frag0, 0x2000);
+	ck_assert_int_eq(th_stat(&t, "Ip", "FragFails"), 0);
+	ck_assert_int_eq(th_stat(&t, "Ip", "FragOKs"), 2);
+
+	/* a TCP socket does not take it here (TCP always sets DF) */
+	got = IP_PMTUDISC_DO;
+	bad = us_socket_on(t.st, AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(us_setsockopt(bad, IPPROTO_IP, IP_MTU_DISCOVER, &got, sizeof(got)), -1);
+	ck_assert_int_eq(errno, ENOPROTOOPT);
+	us_close(bad);
+	us_close(fd);
+	th_teardown(&t);
+}
+END_TEST
+
+/* A connected UDP socket told that its datagram needs fragmenting (RFC 1191 §4: type 3, code 4,
+ * the next-hop MTU): with IP_PMTUDISC_DO the next recv fails with EMSGSIZE, once, as Linux's
+ * __udp4_lib_err (hard unless IP_PMTUDISC_DONT); with DONT (the stack's default) it is not told,
+ * and its datagrams are fragmented to the MTU learned. */
+START_TEST(test_socket_frag_needed_error)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9),
+				  .sin_addr.s_addr = htonl(PEER_IP) };
+	static uint8_t data[1472];
+	uint8_t sent[1600], icmp[64], f[128], buf[16];
+	int fd, mode = IP_PMTUDISC_DO;
+	uint32_t n;
+
+	th_setup(&t, true);
+	fd = us_socket_on(t.st, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_eq(us_connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	ck_assert_int_eq(us_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &mode, sizeof(mode)), 0);
+	ck_assert_int_eq(us_send(fd, data, sizeof(data), 0), (int)sizeof(data));
+	us_stack_poll(t.st);
+	ck_assert_int_eq(th_recv(&t, sent, sizeof(sent)), 14 + 1500);
+	n = th_icmp_msg(icmp, 3, 4, 1280, sent + 14, 28);
+	th_send(&t, f, th_ipv4(f, PEER_IP, ST_IP, 1, 0x4322, 0, 64, icmp, n));
+	ck_assert_int_eq(us_recv(fd, buf, sizeof(buf), 0), -1);
+	ck_assert_int_eq(errno, EMSGSIZE);
+	ck_assert_int_eq(us_recv(fd, buf, sizeof(buf), 0), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+
+	mode = IP_PMTUDISC_DONT;
+	ck_assert_int_eq(us_setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &mode, sizeof(mode)), 0);
+	ck_assert_int_eq(us_send(fd, data, 1200, 0), 1200);
+	us_stack_poll(t.st);
+	ck_assert_int_eq(th_recv(&t, sent, sizeof(sent)), 14 + 1228);
+	n = th_icmp_msg(icmp, 3, 4, 1000, sent + 14, 28);
+	th_send(&t, f, th_ipv4(f, PEER_IP, ST_IP, 1, 0x4323, 0, 64, icmp, n));
+	ck_assert_int_eq(us_recv(fd, buf, sizeof(buf), 0), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(us_send(fd, data, 1200, 0), 1200);
+	us_stack_poll(t.st);
+	ck_assert_int_eq(th_drain(&t), 2); /* fragmented to 1,000 */
+	us_close(fd);
+	th_teardown(&t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("udp");
@@ -561,6 +723,8 @@ int main(void)
 	tcase_add_test(tc, test_recv_short_buffer);
 	tcase_add_test(tc, test_send_no_route);
 	tcase_add_test(tc, test_send_errors);
+	tcase_add_test(tc, test_socket_mtu_discover);
+	tcase_add_test(tc, test_socket_frag_needed_error);
 	suite_add_tcase(s, tc);
 	return test_run(s);
 }

@@ -55,6 +55,10 @@ def t_case(args, name):
 
 def t_cli(args):
     ping = case_files(args, "ping")
+    # a frame the stack drops: the corpus's bad IP header checksum (InHdrErrors, detail InCsumErrors)
+    mal = os.path.join(HERE, "..", "..", "..", "pcaps", "malformed", "mal_ip_bad_checksum")
+    bad_csum = ["--in", mal + ".in.pcap", "--expect", mal + ".expect.pcap", "--neigh", "198.18.0.1=02:00:00:00:00:01",
+                "--out", os.path.join(args.work, "bad_csum.out.pcap")]
     checks = [
         (["--bogus"], 2, "unknown option"),
         (["--out", "/tmp/x.pcap"], 2, "--in and --out are required"),
@@ -65,6 +69,16 @@ def t_cli(args):
         (ping + ["--expect-counter", "Icmp.OutEchoReps=2"], 1, "counter Icmp.OutEchoReps: expected 2, got 1"),
         (ping + ["--expect-counter", "Icmp.OutEchoReps=1", "--expect-counter", "Arp.OutGratuitous=1"], 0, None),
         (ping + ["--ignore", "payload,time", "--time-tolerance", "0.5"], 0, None),
+        # --expect-drop: the named reason must move, nothing else may; details go with their reason
+        (ping + ["--expect-drop", "none"], 0, None),
+        (ping + ["--expect-drop", "Ip.InHdrErrors"], 1, "drop counter Ip.InHdrErrors: expected 1, got 0"),
+        (ping + ["--expect-drop", "Ip.InCsumErrors"], 2, "a detail counter; name its reason"),
+        (ping + ["--expect-drop", "Ip.InReceives"], 2, "not a drop counter"),
+        (bad_csum + ["--expect-drop", "Ip.InHdrErrors"], 0, None),
+        (bad_csum + ["--expect-drop", "none"], 1,
+         "drop counter Ip.InHdrErrors: 1, expected only none to count drops"),
+        (bad_csum + ["--expect-drop", "Udp.InErrors"], 1,
+         "drop counter Ip.InHdrErrors: 1, expected only Udp.InErrors to count drops"),
         (ping + ["--absolute"], 0, None),
     ]
     for extra, want_rc, want_text in checks:
