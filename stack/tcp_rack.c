@@ -32,7 +32,10 @@
  * - After a timeout the stack goes back to SND.UNA and sends everything again (tcp_output), so §6.3's
  *   marking on RTO has nothing to add; RACK still finds those resent segments lost again.
  * - The PTO has a floor of 2 ms (Linux adds two jiffies): timestamps tick in milliseconds, and a
- *   probe sooner than that would mostly race the ACK on a LAN.
+ *   probe sooner than that would mostly race the ACK on a LAN. The reordering timer gets 2 ms more
+ *   than RACK.rtt + reo_wnd (Linux's TCP_TIMEOUT_MIN too): on a path of a few microseconds
+ *   min_RTT/4 is no time at all, and a segment held back behind its successor would be resent.
+ * - The PTO adds WCDelAckT while less than two full-sized segments are out, not only one.
  * - A probe may be armed in fast recovery too (with RACK), which §7.2 rules out: RACK's reordering
  *   timer finds lost segments there, but when the ACK of everything sent is lost, nothing else
  *   would come but the RTO - and through TAP the kernel ACKs a whole burst with one ACK. The probe
@@ -49,6 +52,8 @@
 #define TLP_PTO_NO_RTT_NS US_NSEC_PER_SEC /* §7.2: no SRTT yet */
 #define RACK_REO_PERSIST 16		  /* §6.2 step 4: DSACK-free recoveries before the reset */
 #define RACK_DUP_THRESH 3
+#define RACK_REO_SLACK_NS (2 * US_NSEC_PER_MSEC) /* added to the reordering timer, as Linux's
+						   * TCP_TIMEOUT_MIN: see the file's comment */
 
 bool tcp_rack_on(const struct tcp_sock *tp)
 {
@@ -186,7 +191,7 @@ static uint32_t rack_detect_loss(struct tcp_sock *tp)
 	}
 	if (timeout) {
 		tp->rack_flags &= (uint8_t)~TCP_RACK_LOSS_PTO;
-		tcp_timer_set(tp, TCP_T_LOSS, now + timeout);
+		tcp_timer_set(tp, TCP_T_LOSS, now + timeout + RACK_REO_SLACK_NS);
 	} else if (!(tp->rack_flags & TCP_RACK_LOSS_PTO)) {
 		tcp_timer_clear(tp, TCP_T_LOSS);
 	}
@@ -297,9 +302,11 @@ void tcp_tlp_arm(struct tcp_sock *tp)
 	}
 	if (tp->deadline[TCP_T_LOSS] != US_TIME_NEVER && !(tp->rack_flags & TCP_RACK_LOSS_PTO))
 		return; /* RACK's reordering timer runs: it goes first */
-	/* TLP_calc_PTO: two round trips, and the peer's delayed ACK when one segment is out */
+	/* TLP_calc_PTO: two round trips, and the peer's delayed ACK when one segment is out - here
+	 * when less than two full-sized ones are, as a receiver ACKs every second at once but may
+	 * hold one and a piece (RFC 5681 §4.2) */
 	pto = tp->srtt_us ? 2 * (uint64_t)tp->srtt_us * 1000 : TLP_PTO_NO_RTT_NS;
-	if (flight <= tp->mss)
+	if (flight < 2u * tp->mss)
 		pto += TLP_WCDELACK_NS;
 	if (pto < TLP_PTO_MIN_NS)
 		pto = TLP_PTO_MIN_NS;

@@ -385,8 +385,9 @@ END_TEST
 /* Reordering within the window is not a loss. Four segments at t0; the network delays segment 1, so
  * the peer's first ACK (t0 + 10 ms) SACKs 2 only. One segment SACKed is fewer than DupThresh, so
  * reo_wnd = min_RTT / 4 = 2.5 ms (§6.2 step 4): segment 1 is not lost before t0 + 10 ms + 2.5 ms
- * (step 5), and the reordering timer is armed for then. Segment 1 arrives at t0 + 11 ms: nothing is
- * resent, and RACK has now seen reordering (step 3: delivered below RACK.fack, never resent). */
+ * (step 5), and the reordering timer is armed for then (with tcp_rack.c's 2 ms of slack, Linux's
+ * TCP_TIMEOUT_MIN). Segment 1 arrives at t0 + 11 ms: nothing is resent, and RACK has now seen
+ * reordering (step 3: delivered below RACK.fack, never resent). */
 START_TEST(test_rack_reordering_not_lost)
 {
 	uint32_t s2[1][2];
@@ -401,12 +402,12 @@ START_TEST(test_rack_reordering_not_lost)
 	NOTHING();
 	ck_assert_uint_eq(R.tp->rack_min_rtt_us, 10000);
 	ck_assert(!(R.tp->rack_flags & TCP_RACK_LOSS_PTO));
-	ck_assert_uint_eq(R.tp->deadline[TCP_T_LOSS], R.t0 + RTT + RTT / 4);
+	ck_assert_uint_eq(R.tp->deadline[TCP_T_LOSS], R.t0 + RTT + RTT / 4 + 2 * MS);
 	at(RTT + MS);
 	peer_ack(seg(3), 0, NULL);
 	NOTHING();
 	ck_assert(tcp_sack_rack(R.tp) && tcp_sack_rack(R.tp)->reordering_seen);
-	at(RTT + 5 * MS);
+	at(RTT + 10 * MS);
 	NOTHING(); /* the reordering timer's time has passed: nothing */
 	peer_ack(seg(5), 0, NULL);
 	NOTHING();
@@ -417,8 +418,9 @@ START_TEST(test_rack_reordering_not_lost)
 END_TEST
 
 /* The reordering timer (§6.2 step 5, RACK_detect_loss_and_arm_timer): as above, but segment 1 never
- * comes. At t0 + 12.5 ms it has waited RACK.rtt + reo_wnd: lost, so fast recovery starts and resends
- * it then - with one duplicate ACK, where RFC 5681 would wait for three. */
+ * comes. At t0 + 12.5 ms it has waited RACK.rtt + reo_wnd, and the timer fires 2 ms later (the
+ * slack): lost, so fast recovery starts and resends it then - with one duplicate ACK, where RFC
+ * 5681 would wait for three. */
 START_TEST(test_rack_reordering_timer)
 {
 	uint32_t s2[1][2];
@@ -431,9 +433,9 @@ START_TEST(test_rack_reordering_timer)
 	at(RTT);
 	peer_ack(seg(1), 1, s2);
 	NOTHING();
-	at(RTT + RTT / 4 - 1);
+	at(RTT + RTT / 4 + 2 * MS - 1);
 	NOTHING();
-	at(RTT + RTT / 4);
+	at(RTT + RTT / 4 + 2 * MS);
 	EXPECT_SEG(seg(1), SMSS);
 	NOTHING();
 	ck_assert(R.tp->flags & TF_IN_RECOVERY);
