@@ -358,8 +358,9 @@ void tcp_sack_note_rxt(struct tcp_sock *tp, uint32_t end);
 bool tcp_sack_head_lost(const struct tcp_sock *tp);
 /* RFC 6675 pipe: the bytes still in the network. */
 uint32_t tcp_sack_pipe(const struct tcp_sock *tp);
-/* Loss recovery's transmissions (RFC 6675 §5, NextSeg rules 1 and 3): retransmit lost segments
- * while cwnd - pipe allows. */
+/* Loss recovery's transmissions (RFC 6675 §5, NextSeg rules 1 and 3; with RACK on, the segments
+ * RACK marked lost, also in the recovery after a timeout): retransmit lost segments while cwnd - pipe
+ * allows. */
 void tcp_sack_retransmit(struct tcp_sock *tp);
 /* An RTO: forget the scoreboard (RFC 2018 §8). */
 void tcp_sack_reset(struct tcp_sock *tp);

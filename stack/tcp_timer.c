@@ -1,7 +1,8 @@
 /*
- * tcp_timer.c - a connection's timers: an array of deadlines (retransmission, persist, keepalive,
- * delayed ACK, 2MSL) behind one entry in the stack's timer queue, armed at the earliest of them, and
- * what each does when it expires. The RTO is computed as RFC 6298 says.
+ * tcp_timer.c - a connection's timers: an array of deadlines (RACK-TLP's loss timer, retransmission,
+ * persist, keepalive, delayed ACK, 2MSL) behind one entry in the stack's timer queue, armed at the
+ * earliest of them, and what each does when it expires (the loss timer's work is in tcp_rack.c). The
+ * RTO is computed as RFC 6298 says.
  */
 #include "tcp.h"
 
