@@ -104,6 +104,11 @@ int tcp_init(struct us_stack *st)
 		return -EINVAL;
 	if (!c->tcp_challenge_ack_limit)
 		c->tcp_challenge_ack_limit = 1000;
+	if (!c->tcp_recovery)
+		c->tcp_recovery = US_TCP_RECOVERY_RACK | US_TCP_RECOVERY_TLP;
+	else if (c->tcp_recovery & ~(US_TCP_RECOVERY_RACK | US_TCP_RECOVERY_STATIC_REO_WND |
+				     US_TCP_RECOVERY_TLP | US_TCP_RECOVERY_ONLY))
+		return -EINVAL;
 	n = c->tcp_ehash_size ? c->tcp_ehash_size : 65536;
 	if (n & (n - 1))
 		return -EINVAL;

@@ -41,6 +41,8 @@ static inline uint32_t seq_min(uint32_t a, uint32_t b) { return seq_lt(a, b) ? a
 /* The connection's timers: each a deadline, US_TIME_NEVER when off; the stack's queue holds one
  * timer per connection, armed at the earliest (FreeBSD's t_timers[]). */
 enum tcp_timer_id {
+	TCP_T_LOSS,	 /* RFC 8985: RACK's reordering timer or TLP's probe timeout (tcp_rack.c);
+			  * first, so that a probe due with the RTO goes instead of it */
 	TCP_T_RETRANS,	 /* retransmission (RFC 6298), also SYN and SYN-ACK */
 	TCP_T_PERSIST,	 /* zero-window probe */
 	TCP_T_KEEPALIVE, /* idle probe (RFC 1122 §4.2.3.6) */
@@ -167,8 +169,18 @@ struct tcp_sock {
 	struct tcp_sock *child_next;		    /* on the parent's syn or accept list */
 	bool on_accept_list;
 	uint8_t keepcnt;			    /* TCP_KEEPCNT (at most 127, as Linux) */
+	uint8_t rack_flags;			    /* TCP_RACK_* (tcp_rack.c) */
 	uint32_t accept_len, syn_len, backlog;
+
+	/* RACK-TLP (RFC 8985, tcp_rack.c); the rest of RACK's state is in *sack */
+	uint32_t rack_min_rtt_us; /* RACK.min_RTT: the least RTT of a segment sent once; 0: none */
+	uint32_t tlp_end_seq;	  /* TLP.end_seq: SND.NXT after the probe, while TCP_RACK_TLP_OUT */
 };
+
+/* tcp_sock.rack_flags */
+#define TCP_RACK_TLP_OUT 0x01	 /* a loss probe is outstanding: TLP.end_seq is set (§7.3) */
+#define TCP_RACK_TLP_RETRANS 0x02 /* TLP.is_retrans: that probe resent old data */
+#define TCP_RACK_LOSS_PTO 0x04	 /* TCP_T_LOSS is the probe timeout, not the reordering timer */
 
 /* Per-segment facts in skb->cb, for received segments and for the write queue (TCP_SKB_CB). */
 struct tcp_skb_cb {
@@ -179,6 +191,8 @@ struct tcp_skb_cb {
 	uint8_t sent;	      /* write queue: transmitted at least once */
 	uint8_t retrans;      /* write queue: retransmitted */
 	uint8_t sacked;	      /* write queue: covered by a SACK block (RFC 2018), not yet by SND.UNA */
+	uint8_t lost;	      /* write queue: RACK (RFC 8985 §6.2 step 5) found it lost; cleared when
+			       * it is sent again */
 	uint64_t sent_ns;     /* write queue: last transmission */
 	struct tcp_opts *opts; /* received: the parsed options (valid during input only) */
 };
@@ -284,6 +298,9 @@ void tcp_send_probe(struct tcp_sock *tp);
 void tcp_retransmit_head(struct tcp_sock *tp);
 /* Resend one already-sent write-queue segment, and nothing else. */
 int tcp_retransmit_skb(struct tcp_sock *tp, struct sk_buff *skb);
+/* Send the first unsent segment (data, at most one MSS) if the peer's window has room for it,
+ * whatever cwnd says: TLP's probe of new data (RFC 8985 §7.3). 0 when sent, else -EAGAIN or -ENOBUFS. */
+int tcp_send_new_probe(struct tcp_sock *tp);
 uint32_t tcp_rcv_window(const struct tcp_sock *tp);
 uint32_t tcp_flight(const struct tcp_sock *tp);
 uint32_t tcp_now_ts(const struct tcp_sock *tp);
@@ -341,8 +358,9 @@ void tcp_sack_note_rxt(struct tcp_sock *tp, uint32_t end);
 bool tcp_sack_head_lost(const struct tcp_sock *tp);
 /* RFC 6675 pipe: the bytes still in the network. */
 uint32_t tcp_sack_pipe(const struct tcp_sock *tp);
-/* Loss recovery's transmissions (RFC 6675 §5, NextSeg rules 1 and 3): retransmit lost segments
- * while cwnd - pipe allows. */
+/* Loss recovery's transmissions (RFC 6675 §5, NextSeg rules 1 and 3; with RACK on, the segments
+ * RACK marked lost, also in the recovery after a timeout): retransmit lost segments while cwnd - pipe
+ * allows. */
 void tcp_sack_retransmit(struct tcp_sock *tp);
 /* An RTO: forget the scoreboard (RFC 2018 §8). */
 void tcp_sack_reset(struct tcp_sock *tp);
@@ -350,11 +368,65 @@ static inline bool tcp_sack_active(const struct tcp_sock *tp)
 {
 	return tp->sack_ok && tp->sack;
 }
+/* RACK's state (RFC 8985 §6.1) in the SACK block, NULL without one; the SACKed bytes it holds. */
+struct tcp_rack;
+struct tcp_rack *tcp_sack_rack(struct tcp_sock *tp);
+uint32_t tcp_sack_sacked_bytes(const struct tcp_sock *tp);
+
+/* tcp_rack.c: RACK-TLP loss detection (RFC 8985) for what we send */
+struct tcp_rack {
+	uint64_t xmit_ns;	 /* RACK.xmit_ts: when the latest sent of the delivered segments went */
+	uint64_t rtt_ns;	 /* RACK.rtt: that segment's RTT */
+	uint64_t last_xmit_ns;	 /* the latest transmission's stamp (tcp_rack_stamp) */
+	uint32_t end_seq;	 /* RACK.end_seq: its end */
+	uint32_t fack;		 /* RACK.fack: the highest end delivered, as of the previous ACK */
+	uint32_t fack_ack;	 /* ... and as of this one (folded into fack when the ACK is done) */
+	uint32_t dsack_round;	 /* RACK.dsack_round: SND.NXT when a D-SACK last widened the window */
+	uint32_t dsack_end;	 /* the end of the D-SACK block in the ACK being processed */
+	uint8_t reo_wnd_mult;	 /* RACK.reo_wnd_mult: the window in quarters of min_RTT, 1.. */
+	uint8_t reo_wnd_persist; /* RACK.reo_wnd_persist: recoveries until the window narrows again */
+	bool dsack_round_set;	 /* dsack_round holds a value (RFC 8985: not None) */
+	bool dsack;		 /* the ACK being processed carries a D-SACK block (RFC 2883) */
+	bool reordering_seen;	 /* RACK.reordering_seen */
+	bool recovering;	 /* in fast or RTO recovery at the previous ACK: to see one end */
+};
+/* RACK is on: SACK was negotiated and the stack's tcp_recovery has it; TLP is on. */
+bool tcp_rack_on(const struct tcp_sock *tp);
+bool tcp_tlp_on(const struct tcp_sock *tp);
+/* In fast recovery, or in RTO recovery (after a timeout, until SND.UNA passes "recover"). */
+static inline bool tcp_in_loss_recovery(const struct tcp_sock *tp)
+{
+	return (tp->flags & TF_IN_RECOVERY) || seq_lt(tp->snd_una, tp->recover);
+}
+/* The transmit time for a segment going out now: the clock, but past the connection's previous
+ * stamp while RACK keeps state, so that segments sent in one poll round keep their order (RACK
+ * orders by time, then sequence; a retransmission sent after higher new data must not look older). */
+uint64_t tcp_rack_stamp(struct tcp_sock *tp);
+/* A sent write-queue segment was newly delivered, cumulatively or by a SACK block (RFC 8985 §6.2
+ * steps 1-3: RACK.min_RTT, RACK_update, RACK_detect_reordering). Read only. */
+void tcp_rack_advance(struct tcp_sock *tp, const struct tcp_skb_cb *cb);
+/* A D-SACK block [.., end) arrived (RFC 8985 §6.2 step 4's reordering window adaptation). */
+void tcp_rack_dsack(struct tcp_sock *tp, uint32_t end);
+/* Per ACK with SACK (and from the reordering timer): detect losses (§6.2 steps 4-5), enter fast
+ * recovery on the first, retransmit what is lost as cwnd - pipe allows. */
+void tcp_rack_recovery(struct tcp_sock *tp);
+/* An ACK was taken in full (dup: a pure duplicate: no data, SND.UNA still, nothing newly SACKed):
+ * the end of RACK's per-ACK bookkeeping and TLP's loss detection (§7.4). */
+void tcp_rack_ack(struct tcp_sock *tp, uint32_t ack, bool dup);
+/* Arm the probe timeout (§7.2) if a probe is called for, else disarm it. */
+void tcp_tlp_arm(struct tcp_sock *tp);
+/* TCP_T_LOSS expired: the reordering timer (§6.2 step 5) or the probe timeout (§7.3). */
+void tcp_rack_timer(struct tcp_sock *tp);
+/* A retransmission timeout: the probe and the reordering timer are over. */
+void tcp_rack_rto(struct tcp_sock *tp);
 
 /* tcp_cc.c */
 void tcp_cc_ack(struct tcp_sock *tp, uint32_t acked);
 void tcp_cc_enter_recovery(struct tcp_sock *tp);
 void tcp_cc_timeout(struct tcp_sock *tp);
+/* A loss repaired outside recovery (RFC 8985 §7.4.2: a loss probe plugged it): ssthresh as on a
+ * fast retransmit, cwnd down to it, no recovery. */
+void tcp_cc_reduce(struct tcp_sock *tp);
 /* The algorithm of that name ("newreno", "cubic"), or NULL. */
 const struct tcp_cc_ops *tcp_cc_find(const char *name);
 /* Give tp another algorithm; a connection past the handshake keeps its window and restarts the

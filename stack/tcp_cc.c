@@ -89,6 +89,16 @@ void tcp_cc_timeout(struct tcp_sock *tp)
 	tcp_trace(tp, TCP_TRACE_RTO);
 }
 
+void tcp_cc_reduce(struct tcp_sock *tp)
+{
+	/* RFC 8985 §7.4.2: the probe repaired a loss of the last window; the response is fast
+	 * recovery's reduction (RFC 5681 §3.2 step 2, or the algorithm's own) without the recovery */
+	tp->ssthresh = tp->cc->ssthresh(tp);
+	tp->cwnd = tp->ssthresh;
+	tp->cwnd_cnt = 0;
+	tcp_trace(tp, TCP_TRACE_ACK);
+}
+
 static const struct tcp_cc_ops *const tcp_cc_list[] = { &tcp_newreno, &tcp_cubic };
 
 const struct tcp_cc_ops *tcp_cc_find(const char *name)

@@ -287,6 +287,8 @@ static uint32_t tcp_clean_acked(struct tcp_sock *tp, uint32_t ack)
 				tp->send_head = skb->next;
 			if (cb->sacked)
 				sacked += skb->len;
+			else
+				tcp_rack_advance(tp, cb); /* RFC 8985 §6.2: delivered now */
 			freed += skb->len;
 			skb_unlink(&tp->write_q, skb);
 			skb_free(skb);
@@ -335,8 +337,10 @@ static void tcp_ack_new(struct tcp_sock *tp, uint32_t ack, const struct tcp_opts
 	tp->retries = 0;
 	if (tp->flags & TF_IN_RECOVERY) {
 		if (seq_geq(ack, tp->recover)) {
-			/* RFC 6582 §3.2 step 3, full ACK: deflate */
-			uint32_t fl = tcp_flight(tp) + tp->mss;
+			/* RFC 6582 §3.2 step 3, full ACK: deflate to min(ssthresh, max(FlightSize,
+			 * SMSS) + SMSS) - never one segment alone, which a receiver holds for its
+			 * delayed ACK (40 ms from Linux) before the window can open again */
+			uint32_t fl = (tcp_flight(tp) > tp->mss ? tcp_flight(tp) : tp->mss) + tp->mss;
 			tp->cwnd = tp->ssthresh < fl ? tp->ssthresh : fl;
 			tp->flags &= (uint16_t)~TF_IN_RECOVERY;
 			tcp_sack_acked(tp, 0, ack); /* the scoreboard may go now */
@@ -359,6 +363,7 @@ static void tcp_ack_new(struct tcp_sock *tp, uint32_t ack, const struct tcp_opts
 	tp->dupacks = 0;
 	tcp_timer_clear(tp, TCP_T_RETRANS);
 	tcp_rearm_rto(tp); /* RFC 6298 §5.2, 5.3 */
+	tcp_tlp_arm(tp);   /* RFC 8985 §7.2 */
 }
 
 /* RFC 6675 §5: enter loss recovery on the third duplicate ACK or when the scoreboard says the first
@@ -368,6 +373,10 @@ static void tcp_sack_recovery(struct tcp_sock *tp)
 {
 	struct us_stack *st = tp->st;
 
+	if (tcp_rack_on(tp)) {
+		tcp_rack_recovery(tp); /* RFC 8985: RACK's marks instead of IsLost and DupThresh */
+		return;
+	}
 	if (!(tp->flags & TF_IN_RECOVERY)) {
 		struct sk_buff *head = skb_peek(&tp->write_q);
 
@@ -393,7 +402,7 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	const struct tcp_opts *o = cb->opts;
 	uint32_t ack = cb->ack_seq, wnd = (uint32_t)cb->window << tp->snd_wscale;
-	bool fin_acked, estab_now = false;
+	bool fin_acked, estab_now = false, sacked_new = false, advanced;
 
 	if (tp->state == TCP_SYN_RECEIVED) {
 		if (!(seq_lt(tp->snd_una, ack) && seq_leq(ack, tp->snd_max))) {
@@ -426,8 +435,9 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 		return false;
 	}
 	if (o && o->nsack)
-		tcp_sack_update(tp, o);
-	if (seq_gt(ack, tp->snd_una)) {
+		sacked_new = tcp_sack_update(tp, o);
+	advanced = seq_gt(ack, tp->snd_una);
+	if (advanced) {
 		tcp_ack_new(tp, ack, o);
 		if (estab_now)
 			tcp_rto_after_handshake(tp); /* after the timestamp's sample, if any */
@@ -452,6 +462,7 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 	}
 	if (tcp_sack_active(tp) && tp->snd_max != tp->snd_una)
 		tcp_sack_recovery(tp);
+	tcp_rack_ack(tp, ack, !advanced && !skb->len && !sacked_new);
 	/* "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK), set SND.WND <- SEG.WND" */
 	if (seq_lt(tp->snd_wl1, cb->seq) || (tp->snd_wl1 == cb->seq && seq_leq(tp->snd_wl2, ack))) {
 		tp->snd_wnd = wnd;
@@ -734,8 +745,10 @@ static bool tcp_fast_path(struct tcp_sock *tp, struct sk_buff *skb)
 	tp->snd_wl2 = ack;
 	if (wnd > tp->max_snd_wnd)
 		tp->max_snd_wnd = wnd;
-	if (seq_gt(ack, tp->snd_una))
+	if (seq_gt(ack, tp->snd_una)) {
 		tcp_ack_new(tp, ack, o);
+		tcp_rack_ack(tp, ack, false);
+	}
 	if (skb->len == 0) {
 		TCPX_INC(st, TCPHPAcks);
 		skb_free(skb);

@@ -224,7 +224,8 @@ static int tcp_transmit_skb(struct tcp_sock *tp, struct sk_buff *skb)
 		tp->rtt_start_ns = tp->st->now;
 	}
 	cb->sent = 1;
-	cb->sent_ns = tp->st->now;
+	cb->sent_ns = tcp_rack_stamp(tp);
+	cb->lost = 0; /* RFC 8985: out again, it waits for RACK's judgement afresh */
 	if (cb->flags & TCPF_SYN)
 		/* Karn also for the SYN: no sample from a retransmitted one */
 		tp->flags &= (uint16_t)~TF_RTT_TIMING;
@@ -320,12 +321,35 @@ void tcp_output(struct tcp_sock *tp)
 		if (tp->deadline[TCP_T_RETRANS] == US_TIME_NEVER)
 			tcp_rearm_rto(tp);
 	}
+	if (sent)
+		tcp_tlp_arm(tp); /* RFC 8985 §7.2: after sending, a probe timeout */
 	if (!sent && (tp->flags & TF_ACK_NOW))
 		tcp_send_ack(tp);
 	/* RFC 9293 §3.8.6.1: a zero window with data waiting and nothing in flight is probed */
 	if (tp->send_head && tp->snd_wnd == 0 && tcp_flight(tp) == 0 &&
 	    tp->deadline[TCP_T_PERSIST] == US_TIME_NEVER && tp->state >= TCP_ESTABLISHED)
 		tcp_timer_set(tp, TCP_T_PERSIST, tp->st->now + (uint64_t)tp->rto_us * 1000);
+}
+
+int tcp_send_new_probe(struct tcp_sock *tp)
+{
+	struct sk_buff *skb = tp->send_head;
+	struct tcp_skb_cb *cb;
+
+	if (!skb || !skb->len || tp->state < TCP_ESTABLISHED || TCP_SKB_CB(skb)->sent)
+		return -EAGAIN;
+	if (skb->len > tp->mss && tcp_fragment(tp, skb, tp->mss) < 0)
+		return -ENOBUFS;
+	cb = TCP_SKB_CB(skb);
+	if (seq_gt(cb->seq + skb->len, tp->snd_una + tp->snd_wnd))
+		return -EAGAIN;
+	if (tcp_transmit_skb(tp, skb) < 0)
+		return -ENOBUFS;
+	tp->snd_nxt = cb->end_seq;
+	if (seq_gt(tp->snd_nxt, tp->snd_max))
+		tp->snd_max = tp->snd_nxt;
+	tp->send_head = skb->next;
+	return 0;
 }
 
 void tcp_send_ack(struct tcp_sock *tp)

@@ -12,6 +12,11 @@
  * (rule 1: the first lost segment not yet retransmitted; rule 3: the first unSACKed one below the
  * highest SACKed byte) drive recovery, while tcp_output sends new data (rule 2) into cwnd - pipe.
  *
+ * With RACK on (tcp_rack.c, RFC 8985) the loss marks are RACK's instead of IsLost: a segment is lost
+ * when RACK says so, pipe leaves out what is SACKed or lost, and recovery resends the segments
+ * marked lost - again if a retransmission is itself found lost - in fast recovery and after a
+ * timeout alike.
+ *
  * The state lives in a small block allocated when a connection first meets reordering or loss and
  * freed once there is nothing left to remember, so idle connections carry only a NULL pointer.
  */
@@ -33,16 +38,33 @@ struct tcp_sack_state {
 	uint32_t sacked_bytes; /* SACKed bytes on the write queue */
 	uint32_t high_rxt;     /* RFC 6675 HighRxt: the highest sequence retransmitted in recovery */
 	uint32_t high_sacked;  /* the end of the highest SACKed segment */
+	struct tcp_rack rack;  /* RACK-TLP (tcp_rack.c) */
 };
 
 static struct tcp_sack_state *sack_get(struct tcp_sock *tp)
 {
 	if (!tp->sack) {
 		tp->sack = calloc(1, sizeof(*tp->sack));
-		if (tp->sack)
+		if (tp->sack) {
+			struct tcp_rack *r = &tp->sack->rack;
+
 			tp->sack->high_rxt = tp->sack->high_sacked = tp->snd_una;
+			r->end_seq = r->fack = r->fack_ack = tp->snd_una;
+			r->reo_wnd_mult = 1;
+			r->last_xmit_ns = tp->st->now; /* whatever went before now was earlier */
+		}
 	}
 	return tp->sack;
+}
+
+struct tcp_rack *tcp_sack_rack(struct tcp_sock *tp)
+{
+	return tp->sack ? &tp->sack->rack : NULL;
+}
+
+uint32_t tcp_sack_sacked_bytes(const struct tcp_sock *tp)
+{
+	return tp->sack ? tp->sack->sacked_bytes : 0;
 }
 
 void tcp_sack_free(struct tcp_sock *tp)
@@ -51,13 +73,15 @@ void tcp_sack_free(struct tcp_sock *tp)
 	tp->sack = NULL;
 }
 
-/* Nothing left to remember: let the block go. */
+/* Nothing left to remember: let the block go. RACK's memory of reordering (RFC 8985 §6.2 steps 3-4)
+ * and a recovery after a timeout keep it. */
 static void sack_maybe_free(struct tcp_sock *tp)
 {
 	struct tcp_sack_state *s = tp->sack;
 
 	if (s && !s->dsack && !s->sacked_bytes && skb_queue_empty(&tp->ofo_q) &&
-	    !(tp->flags & TF_IN_RECOVERY))
+	    !tcp_in_loss_recovery(tp) && !s->rack.reordering_seen && s->rack.reo_wnd_mult <= 1 &&
+	    !s->rack.dsack_round_set)
 		tcp_sack_free(tp);
 }
 
@@ -166,6 +190,14 @@ bool tcp_sack_update(struct tcp_sock *tp, const struct tcp_opts *o)
 		return false;
 	if (!(s = sack_get(tp)))
 		return false;
+	/* RFC 2883 §4: a first block below SND.UNA, or within the second, reports a duplicate */
+	if (seq_lt(o->sack[0].start, o->sack[0].end) &&
+	    (seq_leq(o->sack[0].end, tp->snd_una) ||
+	     (o->nsack > 1 && seq_geq(o->sack[0].start, o->sack[1].start) &&
+	      seq_leq(o->sack[0].end, o->sack[1].end)))) {
+		TCPX_INC(tp->st, TCPDSACKRecv);
+		tcp_rack_dsack(tp, o->sack[0].end);
+	}
 	for (uint32_t k = 0; k < o->nsack; k++) {
 		uint32_t start = o->sack[k].start, end = o->sack[k].end;
 
@@ -182,9 +214,11 @@ bool tcp_sack_update(struct tcp_sock *tp, const struct tcp_opts *o)
 			if (cb->sacked || !skb->len || seq_lt(cb->seq, start) || seq_gt(cb->end_seq, end))
 				continue;
 			cb->sacked = 1;
+			cb->lost = 0;
 			s->sacked_bytes += skb->len;
 			if (seq_gt(cb->end_seq, s->high_sacked))
 				s->high_sacked = cb->end_seq;
+			tcp_rack_advance(tp, cb);
 			news = true;
 		}
 	}
@@ -223,8 +257,10 @@ void tcp_sack_reset(struct tcp_sock *tp)
 
 	if (!s)
 		return;
-	for (struct sk_buff *skb = skb_peek(&tp->write_q); skb; skb = skb->next)
+	for (struct sk_buff *skb = skb_peek(&tp->write_q); skb; skb = skb->next) {
 		TCP_SKB_CB(skb)->sacked = 0;
+		TCP_SKB_CB(skb)->lost = 0; /* going back to SND.UNA resends it anyway */
+	}
 	s->sacked_bytes = 0;
 	s->high_rxt = tp->snd_una;
 	s->high_sacked = tp->snd_una;
@@ -253,6 +289,15 @@ uint32_t tcp_sack_pipe(const struct tcp_sock *tp)
 
 	if (!s)
 		return tcp_flight(tp);
+	if (tcp_rack_on(tp)) {
+		/* RFC 8985 with RFC 6675's pipe: what is neither SACKed nor marked lost; a segment
+		 * resent after its loss mark counts once, for the retransmission */
+		for (const struct sk_buff *skb = skb_peek(&tp->write_q); skb && skb != tp->send_head;
+		     skb = skb->next)
+			if (!TCP_SKB_CB(skb)->sacked && !TCP_SKB_CB(skb)->lost)
+				pipe += skb->len;
+		return pipe;
+	}
 	above = s->sacked_bytes;
 	/* RFC 6675 SetPipe: for each unSACKed segment sent, one count unless lost, one more if it was
 	 * retransmitted in this recovery */
@@ -273,12 +318,42 @@ uint32_t tcp_sack_pipe(const struct tcp_sock *tp)
 	return pipe;
 }
 
+/* RFC 8985 with RFC 6675 §5: resend the segments RACK marked lost, lowest first, while cwnd - pipe
+ * allows; in fast recovery, and in the recovery after a timeout (a resent segment found lost again). */
+static void rack_retransmit(struct tcp_sock *tp)
+{
+	struct tcp_sack_state *s = tp->sack;
+	uint32_t pipe = tcp_sack_pipe(tp);
+
+	for (struct sk_buff *skb = skb_peek(&tp->write_q); skb && skb != tp->send_head;
+	     skb = skb->next) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		if (!cb->lost || cb->sacked)
+			continue;
+		if (pipe + tp->mss > tp->cwnd)
+			break;
+		if (tcp_retransmit_skb(tp, skb) < 0)
+			break;
+		if (seq_gt(cb->end_seq, s->high_rxt))
+			s->high_rxt = cb->end_seq;
+		pipe += skb->len;
+	}
+}
+
 void tcp_sack_retransmit(struct tcp_sock *tp)
 {
 	struct tcp_sack_state *s = tp->sack;
 	uint32_t pipe, above;
 
-	if (!tcp_sack_active(tp) || !(tp->flags & TF_IN_RECOVERY))
+	if (!tcp_sack_active(tp))
+		return;
+	if (tcp_rack_on(tp)) {
+		if (tcp_in_loss_recovery(tp))
+			rack_retransmit(tp);
+		return;
+	}
+	if (!(tp->flags & TF_IN_RECOVERY))
 		return;
 	pipe = tcp_sack_pipe(tp);
 	above = s->sacked_bytes;

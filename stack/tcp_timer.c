@@ -1,7 +1,8 @@
 /*
- * tcp_timer.c - a connection's timers: an array of deadlines (retransmission, persist, keepalive,
- * delayed ACK, 2MSL) behind one entry in the stack's timer queue, armed at the earliest of them, and
- * what each does when it expires. The RTO is computed as RFC 6298 says.
+ * tcp_timer.c - a connection's timers: an array of deadlines (RACK-TLP's loss timer, retransmission,
+ * persist, keepalive, delayed ACK, 2MSL) behind one entry in the stack's timer queue, armed at the
+ * earliest of them, and what each does when it expires (the loss timer's work is in tcp_rack.c). The
+ * RTO is computed as RFC 6298 says.
  */
 #include "tcp.h"
 
@@ -120,6 +121,7 @@ static bool tcp_retransmit_timer(struct tcp_sock *tp)
 	if (tp->state >= TCP_ESTABLISHED) {
 		tcp_cc_timeout(tp);
 		tcp_sack_reset(tp); /* RFC 2018 §8: the receiver may have reneged */
+		tcp_rack_rto(tp);
 		/* RFC 6582 §4: what was sent before the timeout does not start a fast retransmit; the
 		 * duplicates that going back to SND.UNA provokes are not a new loss */
 		tp->recover = tp->snd_max;
@@ -210,6 +212,9 @@ static void tcp_timer_fire(struct us_timer *t, uint64_t now)
 			break;
 		case TCP_T_2MSL:
 			freed = tcp_2msl_timer(tp);
+			break;
+		case TCP_T_LOSS:
+			tcp_rack_timer(tp);
 			break;
 		default:
 			break;

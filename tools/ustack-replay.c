@@ -92,6 +92,7 @@ static const char usage_text[] =
 	"  --isn-key HEX32         RFC 6528 ISN secret, 32 hex digits\n"
 	"  --seed N                the stack's random seed (1)\n"
 	"  --tcp-opt LIST          options offered on SYN/SYN-ACK: mss,ws,ts,sack or none (all)\n"
+	"  --tcp-recovery LIST     loss detection of what the stack sends: rack,tlp or none (none)\n"
 	"  --rcvbuf N, --sndbuf N  TCP buffers, bytes\n"
 	"applications:\n"
 	"  --listen PORT[:ACTION]  TCP listener; echo, discard (default), send=N, close\n"
@@ -335,6 +336,29 @@ static int parse_tcp_opt(const char *arg, struct us_stack_config *sc)
 	return 0;
 }
 
+/* RFC 8985's RACK and TLP; the corpus's expectations are RFC 5681's and RFC 6298's, so none unless
+ * asked (the library's default is both). */
+static int parse_tcp_recovery(const char *arg, struct us_stack_config *sc)
+{
+	char buf[64], *tok, *save = NULL;
+
+	if (strlen(arg) >= sizeof(buf))
+		return usage_error("--tcp-recovery '%s': a list of rack, tlp, or none", arg);
+	strcpy(buf, arg);
+	sc->tcp_recovery = US_TCP_RECOVERY_ONLY;
+	if (strcmp(buf, "none") == 0)
+		return 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (strcmp(tok, "rack") == 0)
+			sc->tcp_recovery |= US_TCP_RECOVERY_RACK;
+		else if (strcmp(tok, "tlp") == 0)
+			sc->tcp_recovery |= US_TCP_RECOVERY_TLP;
+		else
+			return usage_error("--tcp-recovery '%s': a list of rack, tlp, or none", arg);
+	}
+	return 0;
+}
+
 static int parse_ignore(const char *arg, struct rp_cmp_config *cmp)
 {
 	char buf[512], *tok, *save = NULL;
@@ -353,8 +377,9 @@ static int parse_ignore(const char *arg, struct rp_cmp_config *cmp)
 
 enum {
 	OPT_IN = 256, OPT_OUT, OPT_EXPECT, OPT_ADDR, OPT_MAC, OPT_MTU, OPT_GW, OPT_NEIGH, OPT_LISTEN, OPT_UDP,
-	OPT_CONNECT, OPT_ISN_KEY, OPT_SEED, OPT_TCP_OPT, OPT_RCVBUF, OPT_SNDBUF, OPT_LINGER, OPT_RELATIVE,
-	OPT_ABSOLUTE, OPT_STATS, OPT_EXPECT_COUNTER, OPT_EXPECT_DROP, OPT_IGNORE, OPT_TIME_TOLERANCE, OPT_VERBOSE, OPT_HELP,
+	OPT_CONNECT, OPT_ISN_KEY, OPT_SEED, OPT_TCP_OPT, OPT_TCP_RECOVERY, OPT_RCVBUF, OPT_SNDBUF, OPT_LINGER,
+	OPT_RELATIVE, OPT_ABSOLUTE, OPT_STATS, OPT_EXPECT_COUNTER, OPT_EXPECT_DROP, OPT_IGNORE, OPT_TIME_TOLERANCE,
+	OPT_VERBOSE, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -372,6 +397,7 @@ static const struct option long_opts[] = {
 	{ "isn-key", required_argument, NULL, OPT_ISN_KEY },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "tcp-opt", required_argument, NULL, OPT_TCP_OPT },
+	{ "tcp-recovery", required_argument, NULL, OPT_TCP_RECOVERY },
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 	{ "sndbuf", required_argument, NULL, OPT_SNDBUF },
 	{ "linger", required_argument, NULL, OPT_LINGER },
@@ -451,6 +477,7 @@ static int parse_one(struct rp_opts *o, int c, const char *arg)
 			return usage_error("--seed '%s': a number expected", arg);
 		return 0;
 	case OPT_TCP_OPT: return parse_tcp_opt(arg, &o->sc);
+	case OPT_TCP_RECOVERY: return parse_tcp_recovery(arg, &o->sc);
 	case OPT_RCVBUF:
 	case OPT_SNDBUF:
 		if (!parse_u64(arg, UINT32_MAX, &v) || v == 0)
@@ -484,6 +511,7 @@ static int parse_args(struct rp_opts *o, int argc, char **argv)
 
 	*o = (struct rp_opts){ .mtu = 1500, .linger_s = 1, .relative = true, .prefix_len = 24 };
 	o->sc.seed = 1;
+	o->sc.tcp_recovery = US_TCP_RECOVERY_ONLY; /* --tcp-recovery none */
 	o->cmp.tolerance_ms = 1;
 	o->cmp.max_lines = 200;
 	us_parse_ipv4("198.18.0.2", &o->addr, NULL);

@@ -88,10 +88,22 @@ struct us_stack_config {
 					  * connections together (Linux's
 					  * net.ipv4.tcp_challenge_ack_limit);
 					  * US_TCP_CHALLENGE_ACK_UNLIMITED: no limit [1000] */
+	uint32_t tcp_recovery;		 /* loss detection of what we send, bits as Linux's
+					  * net.ipv4.tcp_recovery: US_TCP_RECOVERY_RACK (RFC 8985
+					  * RACK, with SACK), US_TCP_RECOVERY_STATIC_REO_WND (RACK's
+					  * reordering window does not grow on D-SACKs), and
+					  * US_TCP_RECOVERY_TLP (tail loss probes, Linux's
+					  * tcp_early_retrans); 0 means the default, so to switch all
+					  * off give US_TCP_RECOVERY_ONLY alone, or with the bits to
+					  * keep [RACK | TLP] */
 };
 
 #define US_TCP_SYNCOOKIES_OFF 0xffffffffu	   /* tcp_syncookies: never send one */
 #define US_TCP_CHALLENGE_ACK_UNLIMITED 0xffffffffu /* tcp_challenge_ack_limit: no limit */
+#define US_TCP_RECOVERY_RACK 0x1u		   /* tcp_recovery: RACK loss detection */
+#define US_TCP_RECOVERY_STATIC_REO_WND 0x2u	   /* ... a reordering window of min_RTT/4 always */
+#define US_TCP_RECOVERY_TLP 0x100u		   /* ... tail loss probes */
+#define US_TCP_RECOVERY_ONLY 0x80000000u	   /* ... exactly the bits given, none if no other */
 
 /* A new stack; cfg may be NULL. NULL with errno on failure. */
 struct us_stack *us_stack_create(const struct us_stack_config *cfg);

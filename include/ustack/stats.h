@@ -137,7 +137,9 @@ extern "C" {
 	X(TCPDSACKOldSent)                                                                       \
 	X(TCPDSACKOfoSent)                                                                       \
 	X(TCPRstDiscards) /* ustack's own: a RST to a closed port or a listener, discarded (RFC   \
-			   * 9293 §3.10.7.1, §3.10.7.2); Linux counts these under no name */
+			   * 9293 §3.10.7.1, §3.10.7.2); Linux counts these under no name */     \
+	X(TCPLossProbes)	/* tail loss probes sent (RFC 8985 §7.3) */                      \
+	X(TCPLossProbeRecovery) /* losses a probe repaired alone (§7.4.2) */
 
 #define US_ETH_ENUM(name) ETH_MIB_##name,
 #define US_ARP_ENUM(name) ARP_MIB_##name,

@@ -742,6 +742,9 @@ START_TEST(test_retransmission_timeout)
 	struct us_tcp_info info;
 
 	tt_start(&T);
+	/* RFC 6298's timer alone: a tail loss probe would go just before it (RFC 8985 §7.2, in
+	 * test_tcp_rack) */
+	T.h.st->cfg.tcp_recovery = US_TCP_RECOVERY_ONLY | US_TCP_RECOVERY_RACK;
 	tt_established_after(&T, 100 * MS);
 	ck_assert_int_eq(us_tcp_info(T.c, &info), 0);
 	ck_assert_uint_eq(info.srtt_us, 100000);
