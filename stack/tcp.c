@@ -271,6 +271,17 @@ uint32_t tcp_isn(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t r
 	return m + (uint32_t)siphash24(st->tcp->isn_key, k, sizeof(k));
 }
 
+uint32_t tcp_ts_offset(struct us_stack *st, uint32_t laddr, uint32_t raddr)
+{
+	/* RFC 7323 §5.4 (and Appendix G): a random offset per connection hides the clock, but the
+	 * peer's PAWS and TIME-WAIT reuse (RFC 6191) want TSvals to go on growing from one
+	 * connection to the next between the same hosts; keyed by the address pair, as Linux's
+	 * secure_tcp_ts_off, it does both. The third word keeps it apart from the ISN's hash. */
+	uint32_t k[3] = { laddr, raddr, 0x74736f66 };
+
+	return (uint32_t)siphash24(st->tcp->isn_key, k, sizeof(k));
+}
+
 struct tcp_sock *tcp_sock_new(struct us_stack *st)
 {
 	struct tcp_sock *tp = calloc(1, sizeof(*tp));
@@ -287,7 +298,7 @@ struct tcp_sock *tcp_sock_new(struct us_stack *st)
 	tp->keepidle_ns = 7200 * US_NSEC_PER_SEC; /* RFC 1122 §4.2.3.6: no less than two hours */
 	tp->keepintvl_ns = 75 * US_NSEC_PER_SEC;
 	tp->keepcnt = 9;
-	tp->ts_offset = (uint32_t)us_rand64(st);
+	tp->ts_offset = (uint32_t)us_rand64(st); /* tcp_ts_offset once the addresses are known */
 	skb_queue_init(&tp->write_q);
 	skb_queue_init(&tp->rcv_q);
 	skb_queue_init(&tp->ofo_q);
@@ -635,6 +646,7 @@ int us_tcp_connect(struct us_tcp *t, uint32_t addr, uint16_t port)
 	if (!(tp->flags & TF_AUTOBIND) && tcp_lookup_established(st, tp->laddr, tp->lport, addr, port))
 		return -EADDRNOTAVAIL;
 	tp->iss = tcp_isn(st, tp->laddr, tp->lport, addr, port);
+	tp->ts_offset = tcp_ts_offset(st, tp->laddr, addr);
 	if (tp->tw_iss_floor_set && seq_lt(tp->iss, tp->tw_iss_floor))
 		tp->iss = tp->tw_iss_floor;
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;

@@ -274,6 +274,8 @@ void tcp_child_add(struct tcp_sock *l, struct tcp_sock *c);
 bool tcp_child_established(struct tcp_sock *c);
 void tcp_unhash(struct tcp_sock *tp);
 uint32_t tcp_isn(struct us_stack *st, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+/* Our timestamp clock's offset towards raddr from laddr (RFC 7323 §5.4): one per address pair. */
+uint32_t tcp_ts_offset(struct us_stack *st, uint32_t laddr, uint32_t raddr);
 const char *tcp_state_name(int state);
 /* The user's send and receive, gathered and scattered (us_tcp_send/us_tcp_recv's results). */
 struct iovec;

@@ -89,6 +89,7 @@ struct tcp_sock *tcp_child_new(struct tcp_sock *l, const struct sk_buff *skb, ui
 	c->lport = tcp_dport(th);
 	c->raddr = ipv4_saddr(ih);
 	c->rport = tcp_sport(th);
+	c->ts_offset = tcp_ts_offset(st, c->laddr, c->raddr);
 	c->flags |= TF_PASSIVE | (l->flags & (TF_NODELAY | TF_KEEPALIVE));
 	c->sndbuf = l->sndbuf;
 	c->rcvbuf = l->rcvbuf;

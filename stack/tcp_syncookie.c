@@ -49,7 +49,7 @@ static const uint16_t tcp_cookie_mss[] = { 536, 1300, 1440, 1460 };
 #define COOKIE_TS_SACK 0x10   /* SACK-permitted */
 
 /* Labels for the cookie's keyed hashes. */
-enum { COOKIE_H_TUPLE, COOKIE_H_COUNT, COOKIE_H_TSOFF };
+enum { COOKIE_H_TUPLE, COOKIE_H_COUNT };
 
 struct cookie_tuple {
 	uint32_t laddr, raddr;
@@ -120,11 +120,11 @@ static int cookie_check(const struct us_stack *st, const struct cookie_tuple *k,
 	return mss < sizeof(tcp_cookie_mss) / sizeof(tcp_cookie_mss[0]) ? (int)mss : -1;
 }
 
-/* Our timestamp clock's offset for a cookie connection: keyed by the 4-tuple (as Linux's
- * secure_tcp_ts_off), since the child must go on from the TSval its SYN-ACK sent. */
-static uint32_t cookie_ts_offset(const struct us_stack *st, const struct cookie_tuple *k)
+/* Our timestamp clock's offset for a cookie connection: the address pair's, as for every other
+ * connection (tcp_ts_offset), so the child goes on from the TSval its SYN-ACK sent. */
+static uint32_t cookie_ts_offset(struct us_stack *st, const struct cookie_tuple *k)
 {
-	return cookie_hash(st->tcp, k, 0, 0, COOKIE_H_TSOFF);
+	return tcp_ts_offset(st, k->laddr, k->raddr);
 }
 
 /* The (unscaled) window a SYN-ACK offers, as tcp_select_window gives it for a new child. */

@@ -131,6 +131,49 @@ static void tw_case(bool reuse)
 	two_down(&t);
 }
 
+/* A closed first, so a's side of b:40000 -> a:80 waits in TIME-WAIT; b connects again from the same
+ * port a second later. b's TSvals toward a go on from the last connection's (RFC 7323 §5.4: the
+ * offset is the address pair's), so a takes the SYN as a new incarnation (RFC 6191 §2) at once:
+ * no ACK of the old connection answered by a RST (the RFC 1337 hazard), no SYN retransmission. Run
+ * for several ports, since a random offset per connection got this right half the time. */
+START_TEST(test_timewait_tsval_goes_on)
+{
+	struct two t;
+	struct us_tcp *l, *c, *s;
+	int err;
+
+	two_up(&t, NULL, NULL);
+	l = us_tcp_open(t.a);
+	ck_assert_int_eq(us_tcp_bind(l, 0, 80), 0);
+	ck_assert_int_eq(us_tcp_listen(l, 16), 0);
+	for (uint16_t port = 40000; port < 40008; port++) {
+		for (int round = 0; round < 2; round++) {
+			uint64_t rsts = t.b->stats.tcp[TCP_MIB_OutRsts];
+			uint64_t synre = t.b->stats.tcpext[TCPEXT_MIB_TCPSynRetrans];
+
+			c = us_tcp_open(t.b);
+			ck_assert_int_eq(us_tcp_bind(c, 0, port), 0);
+			ck_assert_int_eq(us_tcp_connect(c, A_IP, 80), -EINPROGRESS);
+			two_run(&t, 5 * US_NSEC_PER_MSEC);
+			ck_assert_int_eq(us_tcp_state(c), TCP_ESTABLISHED);
+			ck_assert_uint_eq(t.b->stats.tcp[TCP_MIB_OutRsts], rsts);
+			ck_assert_uint_eq(t.b->stats.tcpext[TCPEXT_MIB_TCPSynRetrans], synre);
+			s = us_tcp_accept(l, &err);
+			ck_assert_ptr_nonnull(s);
+			us_tcp_close(s); /* a first: a's side ends in TIME-WAIT */
+			two_run(&t, 5 * US_NSEC_PER_MSEC);
+			us_tcp_close(c);
+			two_run(&t, US_NSEC_PER_SEC);
+		}
+	}
+	/* every second connection found its 4-tuple in TIME-WAIT at a and took it over */
+	ck_assert_uint_eq(t.a->stats.tcpext[TCPEXT_MIB_TCPTimeWaitRecycled], 8);
+	us_tcp_close(l);
+	two_run(&t, 61 * US_NSEC_PER_SEC);
+	two_down(&t);
+}
+END_TEST
+
 START_TEST(test_timewait_no_reuse)
 {
 	tw_case(false);
@@ -152,6 +195,7 @@ static Suite *ports_suite(void)
 	tcase_add_test(tc, test_connect_ports_per_peer);
 	tcase_add_test(tc, test_timewait_no_reuse);
 	tcase_add_test(tc, test_timewait_reuse);
+	tcase_add_test(tc, test_timewait_tsval_goes_on);
 	suite_add_tcase(s, tc);
 	return s;
 }
