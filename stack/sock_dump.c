@@ -77,7 +77,8 @@ static void print_ms_timer(FILE *out, uint64_t ms)
 }
 
 /* The one timer ss -o shows, chosen as Linux's inet_diag chooses: the retransmission timer ("on",
- * with the RTO expirations so far), else the zero-window probe ("persist", probes sent), else the
+ * with the RTO expirations so far; also RACK-TLP's loss timer, whichever comes first), else the
+ * zero-window probe ("persist", probes sent), else the
  * socket timer that carries keepalive and an orphan's FIN-WAIT-2 limit ("keepalive", probes);
  * TIME-WAIT's is "timewait". Linux has no row for a pending delayed ACK; ustack shows it as
  * "delack" when nothing else is armed. */
@@ -91,9 +92,12 @@ static void print_tcp_timer(FILE *out, const struct tcp_sock *tp, uint64_t now)
 	if (tp->state == TCP_TIME_WAIT && d[TCP_T_2MSL] != US_TIME_NEVER) {
 		name = "timewait";
 		when = d[TCP_T_2MSL];
-	} else if (d[TCP_T_RETRANS] != US_TIME_NEVER) {
+	} else if (d[TCP_T_RETRANS] != US_TIME_NEVER || d[TCP_T_LOSS] != US_TIME_NEVER) {
+		/* RACK's reordering timer and TLP's probe timeout show as "on" too, at whichever of
+		 * them and the RTO comes first, as Linux's ss shows ICSK_TIME_LOSS_PROBE and
+		 * ICSK_TIME_REO_TIMEOUT */
 		name = "on";
-		when = d[TCP_T_RETRANS];
+		when = d[TCP_T_RETRANS] < d[TCP_T_LOSS] ? d[TCP_T_RETRANS] : d[TCP_T_LOSS];
 		count = tp->retries;
 	} else if (d[TCP_T_PERSIST] != US_TIME_NEVER) {
 		name = "persist";
