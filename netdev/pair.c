@@ -5,6 +5,10 @@
  * frame (tx_dropped). The ends may belong to two stacks in one process, driven by one thread or
  * each by its own (us_stack_start): the wire has its own lock, each end touches only its own pool,
  * and an end's fd (an eventfd, made when first asked for) becomes readable when frames arrive.
+ *
+ * With vnet_hdr on both ends the wire carries each frame's offload metadata as a TAP device with
+ * IFF_VNET_HDR does (a virtio_net_hdr, vnet.c), and the ends advertise the same offloads: frames up
+ * to 64 KB with partial checksums and TCPv4 GSO, so that the stack's offload paths can be tested.
  */
 #include "ustack/netdev.h"
 
@@ -20,8 +24,12 @@
 struct pair_frame {
 	struct pair_frame *next;
 	uint32_t len;
+	uint8_t vnet[NETDEV_VNET_HDR_LEN]; /* the offload metadata, when the ends carry it */
 	uint8_t data[];
 };
+
+/* The largest GSO frame an end with vnet_hdr sends, as TAP's (64 KB and a VLAN tag). */
+#define PAIR_GSO_FRAME_MAX (65536u + ETH_VLAN_HLEN)
 
 struct pair_queue {
 	struct pair_frame *head, *tail;
@@ -93,6 +101,17 @@ static int pair_poll(struct netdev *dev, uint32_t budget)
 		} else {
 			skb_reserve(skb, SKB_MAX_HEADER);
 			skb_put_data(skb, f->data, f->len);
+			if (dev->features & NETDEV_F_VNET_HDR) {
+				struct netdev_vnet_hdr h;
+
+				netdev_vnet_hdr_parse(f->vnet, &h);
+				if (netdev_vnet_hdr_apply(skb, &h) < 0) {
+					dev->stats.rx_vnet_errors++;
+					skb_free(skb);
+					free(f);
+					continue;
+				}
+			}
 			if (netdev_rx_deliver(dev, skb) == 0)
 				done++;
 		}
@@ -112,16 +131,24 @@ static void pair_xmit(struct netdev *dev, struct sk_buff **skbs, uint32_t n)
 		struct sk_buff *skb = skbs[i];
 		struct pair_frame *f = NULL;
 
-		if (skb->len > dev->mtu + ETH_HLEN + ETH_VLAN_HLEN) {
+		uint32_t max = dev->mtu + ETH_HLEN + ETH_VLAN_HLEN;
+
+		if ((dev->features & NETDEV_F_TSO4) && skb_shinfo(skb)->gso_size)
+			max = PAIR_GSO_FRAME_MAX;
+		if (skb->len > max) {
 			dev->stats.tx_errors++;
 			skb_free(skb);
 			continue;
 		}
 		f = malloc(sizeof(*f) + skb->len);
 		if (f) {
+			struct netdev_vnet_hdr h;
+
 			f->next = NULL;
 			f->len = skb->len;
 			memcpy(f->data, skb->data, skb->len);
+			netdev_vnet_hdr_from_skb(skb, &h);
+			netdev_vnet_hdr_emit(f->vnet, &h);
 		}
 		pthread_mutex_lock(&w->lock);
 		if (!f || !w->end[other] || w->q[other].len >= w->capacity) {
@@ -229,7 +256,7 @@ int netdev_pair_create(const struct netdev_pair_config *cfg, struct netdev **a, 
 	struct netdev *dev[2];
 	const struct netdev_config *side_cfg[2];
 
-	if (!cfg || !a || !b)
+	if (!cfg || !a || !b || cfg->a.vnet_hdr != cfg->b.vnet_hdr)
 		return -EINVAL;
 	side_cfg[0] = &cfg->a;
 	side_cfg[1] = &cfg->b;
@@ -257,6 +284,9 @@ int netdev_pair_create(const struct netdev_pair_config *cfg, struct netdev **a, 
 		pe = dev[i]->priv;
 		pe->wire = w;
 		pe->side = i;
+		if (side_cfg[i]->vnet_hdr)
+			dev[i]->features = NETDEV_F_VNET_HDR | NETDEV_F_HW_CSUM | NETDEV_F_TSO4 |
+					   NETDEV_F_RXCSUM;
 		w->end[i] = dev[i];
 		w->refs++;
 	}

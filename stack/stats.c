@@ -205,9 +205,10 @@ static void dump_devices(const struct us_stack *st, FILE *out, bool netstat)
 			"Dev %s: rx_packets=%" PRIu64 " rx_bytes=%" PRIu64 " rx_dropped=%" PRIu64
 			" rx_errors=%" PRIu64 " rx_ring_full=%" PRIu64 " tx_packets=%" PRIu64
 			" tx_bytes=%" PRIu64 " tx_dropped=%" PRIu64 " tx_errors=%" PRIu64
-			" tx_ring_full=%" PRIu64 "\n",
+			" tx_ring_full=%" PRIu64 " rx_vnet_errors=%" PRIu64 "\n",
 			d->name, s->rx_packets, s->rx_bytes, s->rx_dropped, s->rx_errors, s->rx_ring_full,
-			s->tx_packets, s->tx_bytes, s->tx_dropped, s->tx_errors, s->tx_ring_full);
+			s->tx_packets, s->tx_bytes, s->tx_dropped, s->tx_errors, s->tx_ring_full,
+			s->rx_vnet_errors);
 	}
 }
 

@@ -17,9 +17,12 @@
  * Frames in and out are whole Ethernet frames without the FCS. Wrappers take ownership of the device
  * they wrap and close it when they are closed; they look like any other device, so they stack.
  *
- * Room for offloads: `features` will carry NETDEV_F_VNET_HDR (virtio-net header on TAP), with TSO/GSO
- * and checksum offload described per skb by skb_shinfo()->gso_* and skb->ip_summed. No device sets
- * these bits yet.
+ * Offloads (docs/offload.md): a TAP device opened with netdev_config.vnet_hdr exchanges every frame
+ * with a virtio_net_hdr in front (IFF_VNET_HDR) and advertises NETDEV_F_VNET_HDR | NETDEV_F_HW_CSUM |
+ * NETDEV_F_TSO4 | NETDEV_F_RXCSUM: frames of up to 64 KB carrying TCPv4 segments and partial checksums
+ * go both ways, described per skb by skb->ip_summed, csum_start/csum_offset and skb_shinfo()->gso_*.
+ * A pair device can do the same for tests. Wrappers (capture, fault) advertise nothing, so the stack
+ * sends ordinary MTU-sized frames with full checksums through them.
  */
 #ifndef USTACK_NETDEV_H
 #define USTACK_NETDEV_H
@@ -43,7 +46,7 @@ extern "C" {
 #define ETH_DATA_LEN 1500
 #define NETDEV_MAX_BATCH 64 /* frames handed to a backend's xmit at once */
 
-/* Device feature bits (reserved for offloads; none set yet). */
+/* Device feature bits. */
 enum netdev_features {
 	NETDEV_F_VNET_HDR = 1u << 0, /* frames carry a virtio_net_hdr (TAP IFF_VNET_HDR) */
 	NETDEV_F_HW_CSUM = 1u << 1,  /* device fills in transport checksums (SKB_CSUM_PARTIAL) */
@@ -60,6 +63,7 @@ struct netdev_stats {
 	uint64_t tx_dropped;	       /* frames the backend could not take (busy, wire gone) */
 	uint64_t tx_errors;	       /* backend write errors, frames too large for the device */
 	uint64_t tx_ring_full;	       /* frames dropped because the TX ring stayed full */
+	uint64_t rx_vnet_errors;       /* frames whose virtio_net_hdr did not fit the frame, dropped */
 };
 
 struct netdev;
@@ -114,6 +118,8 @@ struct netdev_config {
 	uint32_t mtu;		/* 0: 1500 (TAP: the interface's MTU) */
 	uint32_t rx_ring_size;	/* power of two; 0: 256 */
 	uint32_t tx_ring_size;	/* power of two; 0: 256 */
+	bool vnet_hdr;		/* TAP: IFF_VNET_HDR with checksum and TCPv4 segmentation offload;
+				 * pair: frames carry their offload metadata (both ends must agree) */
 };
 
 /* ---- the generic device API ---- */
@@ -143,11 +149,45 @@ void netdev_random_mac(uint8_t mac[ETH_ALEN]);
 /* "aa:bb:cc:dd:ee:ff" -> mac; 0 or -EINVAL. */
 int netdev_parse_mac(const char *s, uint8_t mac[ETH_ALEN]);
 
+/* ---- the virtio-net header (IFF_VNET_HDR) ---- */
+
+/* The 10-byte struct virtio_net_hdr of the virtio spec (§5.1.6), without the mergeable-buffers count:
+ * TUNSETVNETHDRSZ is set to this size. Little-endian on the wire (TUNSETVNETLE). */
+#define NETDEV_VNET_HDR_LEN 10
+#define NETDEV_VNET_F_NEEDS_CSUM 1 /* csum_start/csum_offset: the checksum is to be completed */
+#define NETDEV_VNET_F_DATA_VALID 2 /* the checksum was verified */
+#define NETDEV_VNET_GSO_NONE 0
+#define NETDEV_VNET_GSO_TCPV4 1
+#define NETDEV_VNET_GSO_ECN 0x80
+
+struct netdev_vnet_hdr { /* host order */
+	uint8_t flags;	      /* NETDEV_VNET_F_* */
+	uint8_t gso_type;     /* NETDEV_VNET_GSO_* */
+	uint16_t hdr_len;     /* bytes of headers (Ethernet, IP, TCP) before the payload, for GSO */
+	uint16_t gso_size;    /* payload bytes per segment */
+	uint16_t csum_start;  /* from the frame's first byte */
+	uint16_t csum_offset; /* from csum_start to the checksum field */
+};
+
+/* Read and write the header's 10 bytes. */
+void netdev_vnet_hdr_parse(const uint8_t *p, struct netdev_vnet_hdr *h);
+void netdev_vnet_hdr_emit(uint8_t *p, const struct netdev_vnet_hdr *h);
+/* Check h against the Ethernet frame in skb (data at the Ethernet header) and put what it says on
+ * skb: NEEDS_CSUM -> ip_summed SKB_CSUM_PARTIAL with csum_start/csum_offset (the peer is trusted, as
+ * Linux's tun trusts it: the transport checksum is not verified); DATA_VALID -> SKB_CSUM_UNNECESSARY;
+ * GSO_TCPV4 -> skb_shinfo gso_size/gso_type/gso_segs. Only what this stack negotiated is taken: an
+ * unknown flag or GSO type, a checksum or header length past the frame, or a TCPv4 GSO frame that is
+ * not an IPv4 TCP segment with its checksum to complete is -EINVAL, skb unchanged. */
+int netdev_vnet_hdr_apply(struct sk_buff *skb, const struct netdev_vnet_hdr *h);
+/* The header for sending skb (data at the Ethernet header): its partial checksum and GSO fields. */
+void netdev_vnet_hdr_from_skb(const struct sk_buff *skb, struct netdev_vnet_hdr *h);
+
 /* ---- TAP ---- */
 
 /* Attach to the TAP device cfg->name, creating it if it does not exist (IFF_TAP|IFF_NO_PI,
- * non-blocking). Offloads are set explicitly to none (TUNSETOFFLOAD 0): a TAP device keeps the flags
- * of an earlier user. The MTU is read from the interface unless cfg->mtu is set. NULL with errno. */
+ * non-blocking). Offloads are always set explicitly, as a TAP device keeps the flags of an earlier
+ * user: none (TUNSETOFFLOAD 0), or with cfg->vnet_hdr IFF_VNET_HDR, a 10-byte header and
+ * TUN_F_CSUM | TUN_F_TSO4. The MTU is read from the interface unless cfg->mtu is set. NULL with errno. */
 struct netdev *netdev_tap_open(const struct netdev_config *cfg);
 /* The kernel side's MAC address of a TAP device (what the kernel puts in frames it sends). */
 int netdev_tap_kernel_mac(const struct netdev *dev, uint8_t mac[ETH_ALEN]);
