@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "ustack/skb.h"
+
 /* Sum 16-bit words in the machine's own byte order, eight bytes at a time: the one's complement
  * sum is byte-order independent up to a final swap (RFC 1071 §2(B)), and adding 32-bit halves into a
  * 64-bit accumulator defers every carry to one fold at the end (§2(C)). */
@@ -60,4 +62,15 @@ uint16_t inet_csum(const void *buf, size_t len)
 uint64_t csum_pseudo(uint32_t saddr, uint32_t daddr, uint8_t proto, uint32_t len)
 {
 	return (uint64_t)saddr + daddr + proto + len;
+}
+
+void csum_skb_finish(struct sk_buff *skb)
+{
+	uint8_t *start = skb->head + skb->csum_start, *field = start + skb->csum_offset;
+	uint16_t c;
+
+	c = csum_fold(csum_partial(start, (size_t)(skb->tail - start), 0));
+	field[0] = (uint8_t)(c >> 8);
+	field[1] = (uint8_t)c;
+	skb->ip_summed = SKB_CSUM_NONE;
 }

@@ -18,4 +18,10 @@ uint16_t inet_csum(const void *buf, size_t len);
 /* The IPv4 pseudo-header (RFC 768, RFC 9293 §3.1) as a running sum: addresses in host order. */
 uint64_t csum_pseudo(uint32_t saddr, uint32_t daddr, uint8_t proto, uint32_t len);
 
+struct sk_buff;
+/* Complete a partial checksum (SKB_CSUM_PARTIAL) as a NIC does: the sum from csum_start to the end,
+ * the pseudo-header sum already in the field included, folded and complemented into the field;
+ * ip_summed becomes SKB_CSUM_NONE. For a device that takes no partial checksums. */
+void csum_skb_finish(struct sk_buff *skb);
+
 #endif

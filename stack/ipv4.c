@@ -7,7 +7,9 @@
  * ip_defrag; whole datagrams delivered by protocol.
  *
  * Output (ip_output): route, header, fragmentation when the datagram is larger than the MTU (or
- * EMSGSIZE when DF is set), then the neighbour layer.
+ * EMSGSIZE when DF is set), then the neighbour layer. A TCP GSO datagram (docs/offload.md) is
+ * measured by the segments the device will cut from it, never fragmented, and goes only to a device
+ * that segments; a partial checksum is completed here for a device that does not take one.
  */
 #include "core.h"
 
@@ -18,6 +20,7 @@
 #include "latency.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
+#include "wire/tcp.h"
 #include "wire/udp.h"
 
 /* Consumes skb; skb->data is at the IP header. */
@@ -67,6 +70,8 @@ void ip_rcv(struct us_stack *st, struct sk_buff *skb)
 		goto drop;
 	}
 	if (ipv4_is_fragment(h)) {
+		/* what a device said of the transport checksum was said of a whole datagram */
+		skb->ip_summed = SKB_CSUM_NONE;
 		IP_INC(st, ReasmReqds);
 		skb = ip_defrag(st, skb);
 		if (!skb)
@@ -147,6 +152,20 @@ int ip_output(struct us_stack *st, struct sk_buff *skb, const struct ip_out *o)
 	skb->protocol = 0x0800;
 	IP_INC(st, OutRequests);
 	mtu = o->ignore_pmtu ? rt.iface->dev->mtu : ip_pmtu_get(st, o->daddr, rt.iface->dev->mtu);
+	if (skb_shinfo(skb)->gso_size) {
+		/* what goes on the wire is hlen + TCP header + gso_size at most per segment */
+		const uint8_t *th = skb_transport_header(skb);
+		uint32_t seg = hlen + (th ? tcp_hlen(th) : 0) + skb_shinfo(skb)->gso_size;
+
+		if (!(rt.iface->dev->features & NETDEV_F_TSO4) || !th || seg > mtu) {
+			IP_INC(st, OutDiscards);
+			skb_free(skb);
+			return -EMSGSIZE;
+		}
+		return arp_output(st, rt.iface, rt.nexthop, skb);
+	}
+	if (skb->ip_summed == SKB_CSUM_PARTIAL && !(rt.iface->dev->features & NETDEV_F_HW_CSUM))
+		csum_skb_finish(skb);
 	if (tot > mtu) {
 		if (o->df || hlen > IPV4_HDR_MIN) {
 			/* RFC 1122 §3.3.3: a datagram that may not be fragmented is not sent (nor, here,

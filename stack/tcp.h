@@ -65,6 +65,8 @@ enum tcp_timer_id {
 #define TF_ACCEPTED 0x0400    /* taken by accept() */
 #define TF_FREE 0x0800        /* torn down; freed once the socket layer lets go */
 #define TF_AUTOBIND 0x1000    /* the local port was chosen at connect (shared across peers) */
+#define TF_OFFLOAD 0x2000     /* the route's device takes partial checksums and TCPv4 GSO frames
+			       * (NETDEV_F_HW_CSUM | NETDEV_F_TSO4; docs/offload.md) */
 #define TF_TRACE 0x8000       /* traced: tcp_trace.c has its CSV (no room for a pointer here) */
 
 struct tcp_sock;
@@ -308,6 +310,9 @@ uint32_t tcp_flight(const struct tcp_sock *tp);
 uint32_t tcp_now_ts(const struct tcp_sock *tp);
 /* The MSS to advertise and to use on this route. */
 uint16_t tcp_route_mss(struct us_stack *st, uint32_t raddr);
+/* Whether the route to raddr goes through a device that takes partial checksums and segments TCPv4
+ * GSO frames (TF_OFFLOAD). */
+bool tcp_route_offload(struct us_stack *st, uint32_t raddr);
 
 /* tcp_timer.c */
 void tcp_timer_init(struct tcp_sock *tp);

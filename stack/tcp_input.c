@@ -36,6 +36,8 @@ static void tcp_syn_options(struct tcp_sock *tp, const struct tcp_opts *o, uint1
 
 	tp->rcv_mss = route_mss;
 	tp->mss = peer < route_mss ? peer : route_mss;
+	if (tcp_route_offload(tp->st, tp->raddr))
+		tp->flags |= TF_OFFLOAD;
 	tp->sack_ok = o->sack_ok && !tp->st->cfg.tcp_no_sack;
 	tp->ts_ok = o->ts_ok && !tp->st->cfg.tcp_no_timestamps;
 	if (tp->ts_ok) {
@@ -599,11 +601,12 @@ static void tcp_ofo_drain(struct tcp_sock *tp)
 	}
 }
 
-/* RFC 1122 §4.2.3.2: an ACK for at least every second full-sized segment, else a delayed one. */
+/* RFC 1122 §4.2.3.2: an ACK for at least every second full-sized segment, else a delayed one. A GSO
+ * frame from the device stands for len / MSS segments: two or more are ACKed at once. */
 static void tcp_schedule_ack(struct tcp_sock *tp, uint32_t len)
 {
 	if (len >= tp->mss)
-		tp->delack_segs++;
+		tp->delack_segs += len / tp->mss;
 	if (tp->delack_segs >= 2)
 		tp->flags |= TF_ACK_NOW;
 	else if (tp->deadline[TCP_T_DELACK] == US_TIME_NEVER)
@@ -945,7 +948,10 @@ void tcp_v4_rcv(struct us_stack *st, struct sk_buff *skb)
 		TCP_INC(st, InErrs);
 		goto drop;
 	}
-	if (csum_fold(csum_partial(th, skb->len, csum_pseudo(saddr, daddr, IP_PROTO_TCP, skb->len)))) {
+	/* a device that verified the checksum, or a trusted peer that left it to be completed
+	 * (SKB_CSUM_PARTIAL from a TAP device with IFF_VNET_HDR, as Linux takes CHECKSUM_PARTIAL) */
+	if (skb->ip_summed == SKB_CSUM_NONE &&
+	    csum_fold(csum_partial(th, skb->len, csum_pseudo(saddr, daddr, IP_PROTO_TCP, skb->len)))) {
 		TCP_INC(st, InCsumErrors);
 		TCP_INC(st, InErrs);
 		goto drop;

@@ -7,6 +7,13 @@
  * zero-length skbs that occupy a sequence number). A segment's first transmission is a clone whose
  * headers go in the shared headroom; a retransmission is a copy, so a clone still waiting in a device
  * queue is never written under.
+ *
+ * Offloads (docs/offload.md): on a route whose device takes partial checksums and TCPv4 GSO
+ * (TF_OFFLOAD), a segment leaves with only the pseudo-header sum in its checksum field for the device
+ * to complete, and consecutive new full-sized segments that may all go now leave together as one GSO
+ * frame of up to 64 KB, built at transmit time by copying their payloads into one buffer. The write
+ * queue keeps its one-segment skbs, so SACK's scoreboard, RACK's transmit times and retransmissions
+ * stay per segment as they were.
  */
 #include "tcp.h"
 
@@ -32,6 +39,14 @@ uint16_t tcp_route_mss(struct us_stack *st, uint32_t raddr)
 		return 536;
 	mtu = ip_pmtu_get(st, raddr, rt.iface->dev->mtu);
 	return mtu > 40 + 536 ? (uint16_t)(mtu > 65535 ? 65535 - 40 : mtu - 40) : 536;
+}
+
+bool tcp_route_offload(struct us_stack *st, uint32_t raddr)
+{
+	const uint32_t need = NETDEV_F_HW_CSUM | NETDEV_F_TSO4;
+	struct rt_result rt;
+
+	return route_lookup(st, raddr, &rt) == 0 && (rt.iface->dev->features & need) == need;
 }
 
 uint32_t tcp_rcv_window(const struct tcp_sock *tp)
@@ -167,9 +182,21 @@ static int tcp_emit(struct tcp_sock *tp, struct sk_buff *skb, uint32_t seq, uint
 	put_be16(h + 16, 0);
 	put_be16(h + 18, 0);
 	memcpy(h + TCP_HDR_MIN, opts, olen);
-	put_be16(h + 16, csum_fold(csum_partial(skb->data, skb->len,
-						csum_pseudo(tp->laddr, tp->raddr, IP_PROTO_TCP, skb->len))));
 	skb_reset_transport_header(skb);
+	if (tp->flags & TF_OFFLOAD) {
+		/* CHECKSUM_PARTIAL: the pseudo-header sum (the length of this whole frame: a GSO
+		 * device adjusts it per segment, as Linux's tcp_gso_segment does), uncomplemented; the
+		 * device sums from the TCP header on and writes the result */
+		put_be16(h + 16, (uint16_t)~csum_fold(csum_pseudo(tp->laddr, tp->raddr, IP_PROTO_TCP,
+								  skb->len)));
+		skb->ip_summed = SKB_CSUM_PARTIAL;
+		skb->csum_start = skb->transport_header;
+		skb->csum_offset = 16;
+	} else {
+		put_be16(h + 16, csum_fold(csum_partial(skb->data, skb->len,
+							csum_pseudo(tp->laddr, tp->raddr, IP_PROTO_TCP,
+								    skb->len))));
+	}
 	if (flags & TCPF_ACK) {
 		/* any segment carrying an ACK settles what was owed */
 		tp->last_ack_sent = tp->rcv_nxt;
@@ -177,8 +204,13 @@ static int tcp_emit(struct tcp_sock *tp, struct sk_buff *skb, uint32_t seq, uint
 		tp->delack_segs = 0;
 		tcp_timer_clear(tp, TCP_T_DELACK);
 	}
-	TCP_INC(st, OutSegs);
-	tp->segs_out++;
+	{
+		/* a GSO frame is gso_segs segments on the wire (Linux's tcp_skb_pcount) */
+		uint32_t segs = skb_shinfo(skb)->gso_size ? skb_shinfo(skb)->gso_segs : 1;
+
+		st->stats.tcp[TCP_MIB_OutSegs] += segs;
+		tp->segs_out += segs;
+	}
 	if (flags & TCPF_RST)
 		TCP_INC(st, OutRsts);
 	return ip_output(st, skb, &o);
@@ -232,6 +264,77 @@ static int tcp_transmit_skb(struct tcp_sock *tp, struct sk_buff *skb)
 	return tcp_emit(tp, n, cb->seq, flags);
 }
 
+/* The largest GSO frame's payload: the frame with Ethernet, IPv4 and the largest TCP header within
+ * the 64 KB a TAP device takes (and so within IPv4's 65,535-byte total length). */
+#define TCP_GSO_MAX_PAYLOAD (65536u - 14u - 20u - 60u)
+
+/* Send n consecutive unsent write-queue skbs from first on, bytes of payload in all, as one GSO frame:
+ * their payloads copied into one buffer behind one header, gso_size the MSS. Each skb is marked sent
+ * as tcp_transmit_skb marks it, with its own transmit time for RACK. */
+static int tcp_transmit_gso(struct tcp_sock *tp, struct sk_buff *first, uint32_t n, uint32_t bytes)
+{
+	struct sk_buff *out = skb_alloc(tp->st->pool, SKB_MAX_HEADER + bytes), *skb = first, *last = NULL;
+	uint8_t flags = TCPF_ACK;
+	uint32_t seq = TCP_SKB_CB(first)->seq;
+
+	if (!out)
+		return -ENOBUFS;
+	skb_reserve(out, SKB_MAX_HEADER);
+	lat_tx_segment(tp->st, out, first);
+	for (uint32_t i = 0; i < n; i++, skb = skb->next) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		skb_put_data(out, skb->data, skb->len);
+		if (!tp->ts_ok && !(tp->flags & TF_RTT_TIMING)) {
+			tp->flags |= TF_RTT_TIMING;
+			tp->rtt_seq = cb->seq;
+			tp->rtt_start_ns = tp->st->now;
+		}
+		cb->sent = 1;
+		cb->sent_ns = tcp_rack_stamp(tp);
+		cb->lost = 0;
+		last = skb;
+	}
+	/* PSH as tcp_transmit_skb sets it, on the frame whose last segment ends the queued data (a
+	 * device puts it on that last segment alone) */
+	if (!last->next || (!last->next->len && !last->next->next))
+		flags |= TCPF_PSH;
+	skb_shinfo(out)->gso_size = tp->mss;
+	skb_shinfo(out)->gso_type = SKB_GSO_TCPV4;
+	skb_shinfo(out)->gso_segs = (uint16_t)n;
+	return tcp_emit(tp, out, seq, flags);
+}
+
+/* How many write-queue skbs from skb on (which may go now: it passed tcp_output's checks) can leave
+ * with it in one GSO frame within `can` bytes of window and congestion window: unsent data skbs, all
+ * but the last of a full MSS, the last smaller only where Nagle would send it anyway; *bytes their
+ * payload. 1 when offloads are off or nothing can join. */
+static uint32_t tcp_gso_count(const struct tcp_sock *tp, const struct sk_buff *skb, uint32_t can,
+			      uint32_t *bytes)
+{
+	uint32_t n = 1, total = skb->len, max = TCP_GSO_MAX_PAYLOAD / tp->mss * tp->mss;
+
+	*bytes = total;
+	if (!(tp->flags & TF_OFFLOAD) || skb->len != tp->mss || TCP_SKB_CB(skb)->sent ||
+	    (TCP_SKB_CB(skb)->flags & (TCPF_SYN | TCPF_FIN)))
+		return 1;
+	for (const struct sk_buff *nx = skb->next; nx && skb->len == tp->mss; skb = nx, nx = nx->next) {
+		const struct tcp_skb_cb *cb = TCP_SKB_CB(nx);
+
+		if (!nx->len || cb->sent || (cb->flags & (TCPF_SYN | TCPF_FIN)) || total + nx->len > can ||
+		    total + nx->len > max)
+			break;
+		/* Nagle (RFC 9293 §3.7.4), as tcp_output applies it: with data in flight a small
+		 * segment waits unless more follows it */
+		if (nx->len < tp->mss && !(tp->flags & TF_NODELAY) && !nx->next)
+			break;
+		total += nx->len;
+		n++;
+	}
+	*bytes = total;
+	return n;
+}
+
 /* Resend one segment already sent (fast retransmit, RFC 5681 §3.2 step 3; a NewReno partial ACK,
  * RFC 6582 §3.2 step 4) without moving SND.NXT: only that segment goes, not the rest of the flight. */
 int tcp_retransmit_skb(struct tcp_sock *tp, struct sk_buff *skb)
@@ -269,7 +372,8 @@ void tcp_output(struct tcp_sock *tp)
 		return;
 	while ((skb = tp->send_head) != NULL) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-		uint32_t wnd_end = tp->snd_una + tp->snd_wnd;
+		struct sk_buff *last = skb;
+		uint32_t wnd_end = tp->snd_una + tp->snd_wnd, gso_n = 1, gso_bytes = 0;
 		uint32_t flight = tcp_flight(tp);
 		uint32_t cwnd_room = tp->cwnd > flight ? tp->cwnd - flight : 0;
 
@@ -307,17 +411,24 @@ void tcp_output(struct tcp_sock *tp)
 			if (skb->len < tp->mss && !(tp->flags & TF_NODELAY) && flight != 0 && !cb->sent &&
 			    !skb->next)
 				break;
+			gso_n = tcp_gso_count(tp, skb, can, &gso_bytes);
 		} else if (cb->flags & TCPF_FIN) {
 			/* the FIN occupies a sequence number but no window */
 		}
-		if (tcp_transmit_skb(tp, skb) < 0)
+		if (gso_n > 1) {
+			if (tcp_transmit_gso(tp, skb, gso_n, gso_bytes) < 0)
+				break;
+			while (--gso_n)
+				last = last->next;
+		} else if (tcp_transmit_skb(tp, skb) < 0) {
 			break;
+		}
 		sent = true;
-		if (seq_gt(cb->end_seq, tp->snd_nxt))
-			tp->snd_nxt = cb->end_seq;
+		if (seq_gt(TCP_SKB_CB(last)->end_seq, tp->snd_nxt))
+			tp->snd_nxt = TCP_SKB_CB(last)->end_seq;
 		if (seq_gt(tp->snd_nxt, tp->snd_max))
 			tp->snd_max = tp->snd_nxt;
-		tp->send_head = skb->next;
+		tp->send_head = last->next;
 		if (tp->deadline[TCP_T_RETRANS] == US_TIME_NEVER)
 			tcp_rearm_rto(tp);
 	}
