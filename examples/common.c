@@ -97,6 +97,7 @@ int ex_opt(struct ex_opts *o, int c, const char *arg)
 		return 1;
 	}
 	case 0x130: o->pkttrace = true; return 1;
+	case 0x131: o->vnet_hdr = true; return 1;
 	case 0x10c: {
 		char *end;
 
@@ -137,7 +138,7 @@ static void ex_die(const char *what, const char *detail)
 
 struct us_stack *ex_stack_up(const struct ex_opts *o, uint32_t *addr_out)
 {
-	struct netdev_config nc = { .name = o->tap };
+	struct netdev_config nc = { .name = o->tap, .vnet_hdr = o->vnet_hdr };
 	struct us_stack_config cfg = { .tcp_retries2 = o->tcp_retries,
 				       .tcp_rto_max_ns = o->rto_max_ms * 1000000,
 				       .tcp_tw_reuse = o->tw_reuse };

@@ -1,6 +1,7 @@
 /*
  * common.h - what every example shares: the standard options (--tap, --addr, --gw, --pcap, --mac,
- * the faults --loss, --dup, --reorder, --corrupt, --fault-seed, --pkttrace, watching the stack with
+ * the faults --loss, --dup, --reorder, --corrupt, --fault-seed, --pkttrace, --vnet-hdr (TAP
+ * offloads), watching the stack with
  * --ctl and --stats-every, and --help), bringing a stack up on a TAP device with them, dumping its
  * counters and sockets on SIGUSR1, stopping on SIGINT/SIGTERM, and a few
  * helpers for the socket examples (addresses, timed waits on a descriptor, connect with a timeout).
@@ -33,6 +34,7 @@ struct ex_opts {
 	bool pkttrace;	     /* --pkttrace: every frame and TCP state change on stderr */
 	const char *ctl;     /* the control channel's socket path (us_stack_ctl_open), or NULL */
 	double stats_every;  /* seconds between dumps to stderr; 0: none */
+	bool vnet_hdr;	     /* --vnet-hdr: TAP offloads (IFF_VNET_HDR, checksum, TSO4; docs/offload.md) */
 };
 
 /* The long options every example accepts, to append to its own; values 0x100.. are taken.
@@ -53,7 +55,8 @@ struct ex_opts {
 	{ "fault-seed", required_argument, NULL, 0x10c },                                          \
 	{ "latency", no_argument, NULL, 0x10d },                                                   \
 	{ "pkttrace", no_argument, NULL, 0x130 },                                                  \
-	{ "stats-every", required_argument, NULL, 0x10e }, { "ctl", required_argument, NULL, 0x10f }
+	{ "stats-every", required_argument, NULL, 0x10e }, { "ctl", required_argument, NULL, 0x10f }, \
+	{ "vnet-hdr", no_argument, NULL, 0x131 }
 
 #define EX_COMMON_HELP                                                                           \
 	"  --tap NAME      TAP device to create or attach to (default tap0)\n"                      \
@@ -68,6 +71,8 @@ struct ex_opts {
 	"  --fault-seed N  the faults' random seed (default 1); their counters print at exit\n"   \
 	"  --latency       time every packet layer by layer; the table prints at exit\n"          \
 	"  --pkttrace      print every frame in and out, decoded, and TCP state changes to stderr\n" \
+	"  --vnet-hdr      TAP offloads: 64 KB TCP frames and partial checksums both ways\n"        \
+	"                  (IFF_VNET_HDR; off under --pcap and the faults, whose wrappers take none)\n" \
 	"  --stats-every S print the counters and the socket table to stderr every S seconds\n"   \
 	"                  (SIGUSR1 prints them at once)\n"                                         \
 	"  --ctl PATH      answer ustack-stat on the UNIX socket PATH\n"                            \
