@@ -13,6 +13,11 @@ const uint8_t BCAST_MAC[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 void th_setup(struct th *t, bool peer_known)
 {
+	th_setup_vnet(t, peer_known, false);
+}
+
+void th_setup_vnet(struct th *t, bool peer_known, bool vnet_hdr)
+{
 	struct us_stack_config sc = { .seed = 42 };
 	struct netdev_pair_config pc = { 0 };
 	struct netdev *dev;
@@ -22,9 +27,11 @@ void th_setup(struct th *t, bool peer_known)
 	sc.clock = &t->clock;
 	t->st = us_stack_create(&sc);
 	ck_assert_ptr_nonnull(t->st);
-	pc.a = (struct netdev_config){ .pool = us_stack_pool(t->st), .clock = &t->clock, .name = "st0" };
+	pc.a = (struct netdev_config){ .pool = us_stack_pool(t->st), .clock = &t->clock, .name = "st0",
+				       .vnet_hdr = vnet_hdr };
 	memcpy(pc.a.mac, ST_MAC, 6);
-	pc.b = (struct netdev_config){ .pool = t_pool, .clock = &t->clock, .name = "wire" };
+	pc.b = (struct netdev_config){ .pool = t_pool, .clock = &t->clock, .name = "wire",
+				       .vnet_hdr = vnet_hdr };
 	memcpy(pc.b.mac, PEER_MAC, 6);
 	ck_assert_int_eq(netdev_pair_create(&pc, &dev, &t->wire), 0);
 	t->ifindex = us_stack_add_netdev(t->st, dev);

@@ -28,6 +28,9 @@ struct th {
 /* A stack with the address configured (its gratuitous ARP is read and discarded) and, when
  * peer_known, a permanent neighbour entry for PEER_IP so output needs no resolution. */
 void th_setup(struct th *t, bool peer_known);
+/* th_setup with the pair's offloads (netdev_config.vnet_hdr) on both ends when vnet_hdr: the stack's
+ * device advertises checksum offload and TSO4, and the wire's frames carry their metadata. */
+void th_setup_vnet(struct th *t, bool peer_known, bool vnet_hdr);
 /* Tear down; fails the test if the stack's pool still has skbs in use. */
 void th_teardown(struct th *t);
 /* Hand a frame (bytes) to the stack and run one poll round. */
