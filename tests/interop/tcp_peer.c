@@ -4,9 +4,10 @@
  * file until the peer closes.
  *
  *   tcp_peer --tap NAME --addr A/LEN (--listen PORT | --connect ADDR:PORT)
- *            [--send FILE] [--recv FILE] [--seconds LIMIT] [--after-recv]
+ *            [--send FILE] [--recv FILE] [--seconds LIMIT] [--after-recv] [--vnet-hdr]
  *
  * --after-recv sends the file only once the peer's data has all arrived (a server that answers).
+ * --vnet-hdr opens the TAP device with its offloads (IFF_VNET_HDR, docs/offload.md).
  * Exits 0 when both directions finished cleanly within the limit; prints the stack's counters.
  */
 #include <errno.h>
@@ -24,7 +25,7 @@ int main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },  { "connect", required_argument, NULL, 'c' },
 		{ "send", required_argument, NULL, 's' },    { "recv", required_argument, NULL, 'r' },
 		{ "seconds", required_argument, NULL, 'S' }, { "after-recv", no_argument, NULL, 'A' },
-		{ NULL, 0, NULL, 0 },
+		{ "vnet-hdr", no_argument, NULL, 'V' },      { NULL, 0, NULL, 0 },
 	};
 	const char *tap = "tap0", *addr_s = "198.18.0.2/24", *connect_s = NULL;
 	const char *send_path = NULL, *recv_path = NULL;
@@ -54,6 +55,7 @@ int main(int argc, char **argv)
 		case 'r': recv_path = optarg; break;
 		case 'S': seconds = atof(optarg); break;
 		case 'A': after_recv = 1; break;
+		case 'V': nc.vnet_hdr = true; break;
 		default: return 2;
 		}
 	}
