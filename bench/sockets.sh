@@ -15,6 +15,8 @@
 #
 # Usage: bench/sockets.sh [BUILD_DIR]     (default build-bench; configured as Release if new)
 #   RUNS=3 BULK_SECONDS=10 RR_SECONDS=5 CPS_SECONDS=5    environment, the defaults shown
+#   VNET=1      the ustack program opens tap0 with its offloads (--vnet-hdr, docs/offload.md)
+#   BULK_ONLY=1 the bulk workloads alone
 # Logs of every run (the ustack program's counters at exit among them) are left in BUILD_DIR/bench-sockets.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +25,9 @@ runs=${RUNS:-3}
 bulk_s=${BULK_SECONDS:-10}
 rr_s=${RR_SECONDS:-5}
 cps_s=${CPS_SECONDS:-5}
+vnet=()
+[ "${VNET:-0}" = 1 ] && vnet=(--vnet-hdr)
+bulk_only=${BULK_ONLY:-0}
 [ "$(id -u)" = 0 ] || { echo "sockets.sh: needs root (network namespaces)" >&2; exit 1; }
 
 if [ ! -f "$dir/CMakeCache.txt" ]; then
@@ -120,7 +125,7 @@ ustack_server() {
 	local name=$1 key=$2 run=$3 smode=$4 cmode=$5 log=$logs/$1.$3 spid
 	shift 5
 	port=$((port + 1))
-	start "$nt" "$log.server" "$ub" --tap tap0 --addr 198.18.0.2/24 --tcp-tw-reuse "--$smode" "$port"
+	start "$nt" "$log.server" "$ub" --tap tap0 --addr 198.18.0.2/24 --tcp-tw-reuse "${vnet[@]}" "--$smode" "$port"
 	spid=$last
 	if tap_up && wait_for "the ustack server" ready "$log.server"; then
 		ip netns exec "$nt" timeout -k 5 "$limit" "$kb" "--$cmode" "198.18.0.2:$port" "$@" \
@@ -138,7 +143,8 @@ ustack_client() {
 	start "$nt" "$log.server" "$kb" "--$smode" "$port"
 	spid=$last
 	if wait_for "the kernel server" ready "$log.server"; then
-		start "$nt" "$log" "$ub" --tap tap0 --addr 198.18.0.2/24 --tcp-tw-reuse "--$cmode" "198.18.0.1:$port" "$@"
+		start "$nt" "$log" "$ub" --tap tap0 --addr 198.18.0.2/24 --tcp-tw-reuse "${vnet[@]}" "--$cmode" \
+			"198.18.0.1:$port" "$@"
 		cpid=$last
 		tap_up || true
 		finish "$cpid" || true
@@ -162,12 +168,14 @@ linux() {
 	record "$key" "$name" "$run" "$log"
 }
 
-echo "sockets.sh: $runs runs; bulk ${bulk_s} s, rr ${rr_s} s, cps ${cps_s} s per run; logs in $logs"
+echo "sockets.sh: $runs runs; bulk ${bulk_s} s, rr ${rr_s} s, cps ${cps_s} s per run;" \
+	"ustack offloads ${vnet[*]:-off}; logs in $logs"
 for r in $(seq 1 "$runs"); do
 	echo "  round $r of $runs"
 	ustack_client bulk_us2k mbit_s "$r" sink source --seconds "$bulk_s"
 	ustack_server bulk_k2us mbit_s "$r" sink source --seconds "$bulk_s"
 	linux bulk_linux mbit_s "$r" sink source --seconds "$bulk_s"
+	[ "$bulk_only" = 1 ] && continue
 	ustack_server rr_us tps "$r" rr-server rr-client --seconds "$rr_s"
 	linux rr_linux tps "$r" rr-server rr-client --seconds "$rr_s"
 	ustack_server cps_k2us cps "$r" cps-server cps-client --seconds "$cps_s"
