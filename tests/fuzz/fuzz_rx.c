@@ -8,6 +8,11 @@
  * 80 whose connections echo, and a TCP connection being opened to the peer. At the end the clock runs
  * 61 s so every timer fires, the stack is destroyed, and any skb left in use aborts the run.
  *
+ * A record whose delay byte has its top bit set (the delay is the other seven bits) holds a
+ * virtio_net_hdr before its frame, as a TAP device with IFF_VNET_HDR reads them: the header is
+ * checked against the frame (netdev_vnet_hdr_apply) and, if taken, the frame with its checksum and
+ * GSO metadata goes straight onto the stack device's receive ring.
+ *
  * The packet trace is on, into /dev/null, so its decoder reads every frame in and out (with the
  * link header when the input's length is odd); each input frame is also decoded alone into a full
  * and a 48-byte line, which must agree.
@@ -90,13 +95,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    strncmp(full, part, pl) != 0)
 				abort();
 		}
-		us_clock_advance(&clock, delay * US_NSEC_PER_MSEC);
-		skb = skb_alloc(wire_pool, SKB_MAX_HEADER + len);
-		skb_reserve(skb, SKB_MAX_HEADER);
-		skb_put_data(skb, data + off, len);
+		us_clock_advance(&clock, (delay & 0x7f) * US_NSEC_PER_MSEC);
+		if ((delay & 0x80) && len >= NETDEV_VNET_HDR_LEN) {
+			struct netdev_vnet_hdr h;
+
+			netdev_vnet_hdr_parse(data + off, &h);
+			skb = skb_alloc(us_stack_pool(st), SKB_MAX_HEADER + len);
+			skb_reserve(skb, SKB_MAX_HEADER);
+			skb_put_data(skb, data + off + NETDEV_VNET_HDR_LEN, len - NETDEV_VNET_HDR_LEN);
+			if (netdev_vnet_hdr_apply(skb, &h) == 0) {
+				/* what was taken lies within the frame */
+				if (skb->ip_summed == SKB_CSUM_PARTIAL &&
+				    skb->csum_start + skb->csum_offset + 2u > (uint32_t)(skb->tail - skb->head))
+					abort();
+				if (skb_shinfo(skb)->gso_size && !skb_shinfo(skb)->gso_segs &&
+				    skb->len > 54u)
+					abort();
+				netdev_rx_deliver(dev, skb);
+			} else {
+				skb_free(skb);
+			}
+		} else {
+			skb = skb_alloc(wire_pool, SKB_MAX_HEADER + len);
+			skb_reserve(skb, SKB_MAX_HEADER);
+			skb_put_data(skb, data + off, len);
+			netdev_xmit(wire, skb);
+			netdev_flush(wire);
+		}
 		off += len;
-		netdev_xmit(wire, skb);
-		netdev_flush(wire);
 		us_stack_poll(st);
 		while ((n = us_udp_recvfrom(u, buf, sizeof(buf), &from, &port)) >= 0)
 			us_udp_sendto(u, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf), from, port);
