@@ -280,11 +280,17 @@ static int tcp_transmit_gso(struct tcp_sock *tp, struct sk_buff *first, uint32_t
 	if (!out)
 		return -ENOBUFS;
 	skb_reserve(out, SKB_MAX_HEADER);
+	/* per-layer timing follows the first segment's bytes, as a clone of it would carry them */
+	out->lat_next = first->lat_next;
+	out->lat_t0_ns = first->lat_t0_ns;
+	out->lat_last_ns = first->lat_last_ns;
 	lat_tx_segment(tp->st, out, first);
 	for (uint32_t i = 0; i < n; i++, skb = skb->next) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
 		skb_put_data(out, skb->data, skb->len);
+		if (i)
+			skb->lat_next = 0; /* out now, untimed: the frame is timed by its first */
 		if (!tp->ts_ok && !(tp->flags & TF_RTT_TIMING)) {
 			tp->flags |= TF_RTT_TIMING;
 			tp->rtt_seq = cb->seq;
