@@ -4,9 +4,13 @@
 # kernel side:
 #   1. the kernel's nc connects to a listener on the stack, sends 20 MB, then receives 20 MB
 #   2. the stack connects to `nc -l` on the kernel side, sends 20 MB, then receives 20 MB
+#   3. the examples: curl downloads 20 MB from httpd --vnet-hdr, and http_get --vnet-hdr downloads
+#      20 MB from python3 -m http.server on the kernel side
 # sha256 equal each way; frames larger than the MTU crossed the device in both directions (the
-# kernel's TSO frames to the stack, the stack's GSO frames to the kernel); the kernel counted no TCP
-# checksum error, and the stack no bad virtio_net_hdr.
+# kernel's TSO frames to the stack, the stack's GSO frames to the kernel: tcpdump sees them, or, for
+# the kernel's, which tcpdump may lose on a busy 2-CPU machine, the stack's device counters show an
+# average frame beyond the MTU); the kernel counted no TCP checksum error, and the stack no bad
+# virtio_net_hdr; httpd stops cleanly with no skb leaked.
 # Usage: live_vnet.sh BUILD_DIR. Exits 77 (skipped) when not root or without tcpdump.
 set -u
 build=$(cd "$1" && pwd)
@@ -33,7 +37,7 @@ same() { [ "$(sha256sum <"$1" | cut -d' ' -f1)" = "$(sha256sum <"$2" | cut -d' '
 # big PCAP SRC: frames from SRC longer than a 1500-byte MTU allows (1514 with the Ethernet header)
 big() { tcpdump -r "$1" -nn "src host $2 and greater 1515" 2>/dev/null | wc -l; }
 start_dump() { # DEV PCAP: tcpdump on the kernel side, headers only; its PID in $dump
-	ip netns exec "$ns" timeout 150 tcpdump -i "$1" -nn -s 128 -U -w "$2" 2>"$work/tcpdump.log" &
+	ip netns exec "$ns" timeout 150 tcpdump -i "$1" -B 32768 -nn -s 128 -U -w "$2" 2>"$work/tcpdump.log" &
 	dump=$!
 	pids+=("$dump")
 	for _ in $(seq 1 50); do grep -q listening "$work/tcpdump.log" 2>/dev/null && break; sleep 0.1; done
@@ -41,6 +45,10 @@ start_dump() { # DEV PCAP: tcpdump on the kernel side, headers only; its PID in 
 stop_dump() {
 	kill -INT "$dump" 2>/dev/null
 	wait "$dump" 2>/dev/null
+}
+avg_rx() { # LOG DEV: the stack's average received frame on DEV, bytes, from its counters at exit
+	sed -n "s/^Dev $2: rx_packets=\\([0-9]*\\) rx_bytes=\\([0-9]*\\).*/\\2 \\1/p" "$1" |
+		awk '{ if ($2) print int($1 / $2); else print 0 }'
 }
 csum_errors() { ip netns exec "$ns" nstat -az TcpInCsumErrors 2>/dev/null | awk '/TcpInCsumErrors/ { print $2 }'; }
 
@@ -74,8 +82,10 @@ if [ $rc -eq 0 ] && same "$work/a" "$work/a.got" && same "$work/b" "$work/b.got"
 else
 	bad "kernel nc -> stack with --vnet-hdr (exit $rc): $(tail -3 "$work/peer1.log")"
 fi
-if [ "$kbig" -gt 0 ] && [ "$sbig" -gt 0 ]; then
-	ok "frames larger than the MTU on ust0: $kbig from the kernel, $sbig from the stack"
+avg=$(avg_rx "$work/peer1.log" ust0)
+# tcpdump may lose frames on a busy machine; the stack's counters say what the kernel sent on average
+if { [ "$kbig" -gt 0 ] || [ "${avg:-0}" -gt 1514 ]; } && [ "$sbig" -gt 0 ]; then
+	ok "frames larger than the MTU on ust0: $kbig from the kernel (on average $avg bytes), $sbig from the stack"
 else
 	bad "frames larger than the MTU on ust0: $kbig from the kernel, $sbig from the stack"
 fi
@@ -101,11 +111,73 @@ if [ $rc -eq 0 ] && same "$work/a" "$work/a.got2" && same "$work/b" "$work/b.got
 else
 	bad "stack -> kernel nc -l with --vnet-hdr (exit $rc): $(grep tcp_peer "$work/peer2.log")"
 fi
-if [ "$kbig" -gt 0 ] && [ "$sbig" -gt 0 ]; then
-	ok "frames larger than the MTU on ust1: $kbig from the kernel, $sbig from the stack"
+avg=$(avg_rx "$work/peer2.log" ust1)
+# tcpdump may lose frames on a busy machine; the stack's counters say what the kernel sent on average
+if { [ "$kbig" -gt 0 ] || [ "${avg:-0}" -gt 1514 ]; } && [ "$sbig" -gt 0 ]; then
+	ok "frames larger than the MTU on ust1: $kbig from the kernel (on average $avg bytes), $sbig from the stack"
 else
 	bad "frames larger than the MTU on ust1: $kbig from the kernel, $sbig from the stack"
 fi
+# 3. the examples with --vnet-hdr on a persistent device they attach to in turn
+ex=$build/examples
+ip netns exec "$ns" ip tuntap add dev ust2 mode tap
+ip netns exec "$ns" ip addr add 198.18.2.1/24 dev ust2
+ip netns exec "$ns" ip link set ust2 up
+mkdir -p "$work/www"
+cp "$work/a" "$work/www/a"
+wait_port() { # ADDR PORT: up to 5 s for a TCP port to take connections
+	for _ in $(seq 1 50); do
+		ip netns exec "$ns" nc -z -w 1 "$1" "$2" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+stop_clean() { # PID: SIGTERM, then SIGKILL after 10 s; its exit status
+	kill "$1" 2>/dev/null
+	for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+start_dump ust2 "$work/three.pcap"
+ip netns exec "$ns" timeout 120 "$ex/httpd" --tap ust2 --addr 198.18.2.2/24 --vnet-hdr --port 80 \
+	--root "$work/www" >/dev/null 2>"$work/httpd.log" &
+hp=$!
+pids+=("$hp")
+if wait_port 198.18.2.2 80 &&
+	ip netns exec "$ns" timeout 60 curl -s -o "$work/a.got3" http://198.18.2.2/a &&
+	same "$work/a" "$work/a.got3"; then
+	ok "curl 20 MB from httpd --vnet-hdr: sha256 equal"
+else
+	bad "curl 20 MB from httpd --vnet-hdr: $(stat -c %s "$work/a.got3" 2>/dev/null) bytes"
+fi
+stop_clean "$hp"
+rc=$?
+vbad=$(grep -o 'rx_vnet_errors=[0-9]*' "$work/httpd.log" | head -1)
+[ $rc -eq 0 ] && [ "$vbad" = "rx_vnet_errors=0" ] && ok "httpd --vnet-hdr: clean stop, no skb leaked, $vbad" ||
+	bad "httpd --vnet-hdr: exit $rc, $vbad"
+ip netns exec "$ns" timeout 60 python3 -m http.server 8000 --bind 198.18.2.1 --directory "$work/www" \
+	>/dev/null 2>"$work/pyhttp.log" &
+pyp=$!
+pids+=("$pyp")
+if wait_port 198.18.2.1 8000 &&
+	ip netns exec "$ns" timeout 60 "$ex/http_get" --tap ust2 --addr 198.18.2.2/24 --vnet-hdr \
+		-o "$work/a.got4" http://198.18.2.1:8000/a 2>"$work/http_get.log" &&
+	same "$work/a" "$work/a.got4"; then
+	ok "http_get --vnet-hdr 20 MB from python3 http.server: sha256 equal"
+else
+	bad "http_get --vnet-hdr 20 MB from python3 http.server: $(grep '^http_get' "$work/http_get.log" | tail -2)"
+fi
+stop_dump
+# tcpdump on a 2-CPU machine may lose frames of the fast kernel -> http_get transfer: the stack's own
+# device counters say how large the kernel's frames were on average
+sbig=$(big "$work/three.pcap" 198.18.2.2)
+avg=$(avg_rx "$work/http_get.log" ust2)
+if [ "${avg:-0}" -gt 1514 ] && [ "$sbig" -gt 0 ]; then
+	ok "frames larger than the MTU on ust2: $sbig from httpd (tcpdump), the kernel's to http_get $avg bytes on average"
+else
+	bad "frames larger than the MTU on ust2: $sbig from httpd (tcpdump), the kernel's to http_get ${avg:-?} bytes on average"
+fi
+
 ce=$(csum_errors)
 [ "${ce:-0}" = 0 ] && ok "the kernel counted no TCP checksum error" || bad "TcpInCsumErrors=$ce in the kernel"
 echo "$passed passed, $failed failed"
