@@ -288,9 +288,11 @@ static void vf_send(struct th *t, const uint8_t *f, uint32_t len, bool partial, 
 
 /* Open a connection from the peer to a listener on LPORT (MSS 1460, window scale 7, no timestamps or
  * SACK); returns the accepted socket, *iss the stack's ISS. The SYN-ACK's checksum is checked. */
-static struct us_tcp *vf_establish(struct th *t, struct us_tcp **l, uint32_t *iss, bool offload)
+static struct us_tcp *vf_establish_opts(struct th *t, struct us_tcp **l, uint32_t *iss, bool offload,
+					bool sack)
 {
 	static const uint8_t syn_opts[8] = { 2, 4, MSS >> 8, MSS & 0xff, 1, 3, 3, 7 };
+	static const uint8_t syn_sack_opts[12] = { 2, 4, MSS >> 8, MSS & 0xff, 1, 1, 4, 2, 1, 3, 3, 7 };
 	uint8_t f[128];
 	struct sk_buff *skb;
 	struct us_tcp *c;
@@ -299,7 +301,9 @@ static struct us_tcp *vf_establish(struct th *t, struct us_tcp **l, uint32_t *is
 	*l = us_tcp_open(t->st);
 	ck_assert_int_eq(us_tcp_bind(*l, 0, LPORT), 0);
 	ck_assert_int_eq(us_tcp_listen(*l, 4), 0);
-	vf_send(t, f, vf_seg(f, PEER_ISS, 0, 0x02, syn_opts, 8, 0, 0, false), false, 0, 0);
+	vf_send(t, f, sack ? vf_seg(f, PEER_ISS, 0, 0x02, syn_sack_opts, 12, 0, 0, false)
+			   : vf_seg(f, PEER_ISS, 0, 0x02, syn_opts, 8, 0, 0, false),
+		false, 0, 0);
 	skb = vf_next(t);
 	ck_assert_ptr_nonnull(skb);
 	ck_assert_uint_eq(skb->data[34 + 13], 0x12); /* SYN, ACK */
@@ -311,6 +315,11 @@ static struct us_tcp *vf_establish(struct th *t, struct us_tcp **l, uint32_t *is
 	c = us_tcp_accept(*l, &err);
 	ck_assert_ptr_nonnull(c);
 	return c;
+}
+
+static struct us_tcp *vf_establish(struct th *t, struct us_tcp **l, uint32_t *iss, bool offload)
+{
+	return vf_establish_opts(t, l, iss, offload, false);
 }
 
 static uint8_t vf_out(uint32_t i)
@@ -406,6 +415,97 @@ START_TEST(test_no_offload_mss_frames)
 }
 END_TEST
 
+/* A GSO frame lost on the wire, with SACK: the later frames are SACKed, and the lost segments are
+ * resent one MSS-sized frame each (the write queue stays per segment), until every byte is there. */
+START_TEST(test_gso_lost_frame_sack)
+{
+	static uint8_t data[600000], got[600000], have[600000];
+	struct th t;
+	struct us_tcp *l, *c;
+	uint32_t iss, total = sizeof(data), sent = 0, ack = 0, dropped_segs = 0, high = 0;
+	uint32_t resent_frames = 0;
+	bool dropped = false;
+	uint8_t f[128];
+
+	th_setup_vnet(&t, true, true);
+	memset(have, 0, sizeof(have));
+	for (uint32_t i = 0; i < total; i++)
+		data[i] = vf_out(i);
+	c = vf_establish_opts(&t, &l, &iss, true, true);
+	for (int round = 0; round < 3000 && ack < total; round++) {
+		struct sk_buff *skb;
+		int r;
+
+		while (sent < total && (r = us_tcp_send(c, data + sent, total - sent)) > 0)
+			sent += (uint32_t)r;
+		while ((skb = vf_next(&t)) != NULL) {
+			const uint8_t *tcp = skb->data + 34;
+			uint32_t thl = (uint32_t)(tcp[12] >> 4) * 4, plen = skb->len - 34 - thl;
+			uint32_t seq = get_be32(tcp + 4) - (iss + 1);
+			uint16_t segs = skb_shinfo(skb)->gso_size ? skb_shinfo(skb)->gso_segs : 1;
+			uint8_t opts[40];
+			uint32_t nb = 0, olen = 0;
+
+			vf_finish_and_check(skb);
+			if (plen && seq < high) {
+				/* a retransmission: one segment, not a GSO frame */
+				ck_assert_uint_eq(skb_shinfo(skb)->gso_size, 0);
+				ck_assert_uint_le(plen, MSS);
+				resent_frames++;
+			}
+			if (plen && !dropped && segs > 1 && seq > 0) {
+				dropped = true; /* lost on the wire */
+				dropped_segs = segs;
+				if (seq + plen > high)
+					high = seq + plen;
+				skb_free(skb);
+				continue;
+			}
+			ck_assert_uint_le(seq + plen, total);
+			memcpy(got + seq, tcp + thl, plen);
+			memset(have + seq, 1, plen);
+			if (seq + plen > high)
+				high = seq + plen;
+			skb_free(skb);
+			while (ack < total && have[ack])
+				ack++;
+			/* SACK blocks (RFC 2018 §4): the one holding the latest segment first, then the
+			 * others above the cumulative ACK, at most three */
+			for (uint32_t b = ack; b < high && nb < 3;) {
+				uint32_t e;
+
+				while (b < high && !have[b])
+					b++;
+				if (b >= high)
+					break;
+				for (e = b; e < high && have[e]; e++)
+					;
+				opts[olen++] = 1;
+				opts[olen++] = 1;
+				opts[olen++] = 5;
+				opts[olen++] = 10;
+				put_be32(opts + olen, iss + 1 + b);
+				put_be32(opts + olen + 4, iss + 1 + e);
+				olen += 8;
+				nb++;
+				b = e;
+			}
+			vf_send(&t, f, vf_seg(f, PEER_ISS + 1, iss + 1 + ack, 0x10, opts, olen, 0, 0, false),
+				false, 0, 0);
+		}
+		th_advance(&t, 1000000);
+	}
+	ck_assert(dropped);
+	ck_assert_uint_eq(ack, total);
+	ck_assert_mem_eq(got, data, total);
+	ck_assert_uint_ge(resent_frames, dropped_segs);
+	ck_assert_int_ge(th_stat(&t, "Tcp", "RetransSegs"), dropped_segs);
+	us_tcp_close(c);
+	us_tcp_close(l);
+	th_teardown(&t);
+}
+END_TEST
+
 START_TEST(test_gso_receive)
 {
 	static uint8_t f[14 + 40 + 20 * MSS], buf[20 * MSS + 10];
@@ -489,6 +589,7 @@ int main(void)
 	tcase_add_test(tt, test_gso_transmit);
 	tcase_add_test(tt, test_no_offload_mss_frames);
 	tcase_add_test(tt, test_gso_receive);
+	tcase_add_test(tt, test_gso_lost_frame_sack);
 	suite_add_tcase(s, tt);
 	return test_run(s);
 }
