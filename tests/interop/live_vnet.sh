@@ -2,7 +2,8 @@
 # Live TCP through TAP with the offloads on (--vnet-hdr: IFF_VNET_HDR, TUN_F_CSUM | TUN_F_TSO4;
 # docs/offload.md), in a network namespace of its own, while tcpdump watches the device from the
 # kernel side:
-#   1. the kernel's nc connects to a listener on the stack, sends 20 MB, then receives 20 MB
+#   1. ping (56 and 4,000 bytes), then the kernel's nc connects to a listener on the stack, sends
+#      20 MB, then receives 20 MB
 #   2. the stack connects to `nc -l` on the kernel side, sends 20 MB, then receives 20 MB
 #   3. the examples: curl downloads 20 MB from httpd --vnet-hdr, and http_get --vnet-hdr downloads
 #      20 MB from python3 -m http.server on the kernel side
@@ -69,6 +70,12 @@ ip netns exec "$ns" "$build/tests/tcp_peer" --vnet-hdr --tap ust0 --addr 198.18.
 pids+=($!)
 up_tap ust0 198.18.0.1/24
 start_dump ust0 "$work/one.pcap"
+# ICMP and ARP with the header too: an echo, and one of 4,000 bytes fragmented both ways
+if ip netns exec "$ns" ping -c 2 -W 2 198.18.0.2 >/dev/null && ip netns exec "$ns" ping -c 2 -W 2 -s 4000 198.18.0.2 >/dev/null; then
+	ok "ping with --vnet-hdr, 56 and 4,000 bytes"
+else
+	bad "ping with --vnet-hdr"
+fi
 ip netns exec "$ns" timeout 120 nc -N 198.18.0.2 5000 <"$work/a" >"$work/b.got"
 wait "${pids[0]}"
 rc=$?
