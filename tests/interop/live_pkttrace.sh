@@ -18,7 +18,7 @@ live_init pkttrace
 log="$build/tests/live_pkttrace.log"
 
 live_netns_add
-nsx "$build/examples/httpd" --tap ust0 --addr 198.18.0.2/24 --mac 02:00:c6:12:00:02 --port 80 \
+ip netns exec "$ns" "$build/examples/httpd" --tap ust0 --addr 198.18.0.2/24 --mac 02:00:c6:12:00:02 --port 80 \
 	--seconds 8 --pkttrace 2>"$work/trace.log" >/dev/null &
 httpd=$!
 pids+=($httpd)
@@ -26,7 +26,7 @@ live_tap_wait ust0
 # IPv4 only on the link: the kernel's IPv6 chatter would be traced, but not decoded
 nsx sysctl -qw net.ipv6.conf.ust0.disable_ipv6=1
 live_tap_up ust0 198.18.0.1/24
-nsx tcpdump -nn -S -t -l -U -i ust0 -w "$work/kernel.pcap" 2>/dev/null &
+ip netns exec "$ns" tcpdump -nn -S -t -l -U -i ust0 -w "$work/kernel.pcap" 2>/dev/null &
 pids+=($!)
 sleep 0.5
 
