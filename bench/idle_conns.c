@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,11 +60,68 @@ static double wall(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The client's calls run on a thread of their own, in lockstep with the main thread (one runs at a
+ * time), so that glibc's malloc serves them from another arena: with the client destroyed and
+ * malloc_trim, the RSS left is the server's, not the server's interleaved with the client's holes. */
+static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t job_cv = PTHREAD_COND_INITIALIZER;
+static void (*job_fn)(void *);
+static void *job_arg;
+static bool job_done;
+
+static void job_quit(void *unused)
+{
+	(void)unused;
+}
+
+static void *client_thread(void *unused)
+{
+	(void)unused;
+	pthread_mutex_lock(&job_lock);
+	for (;;) {
+		while (!job_fn)
+			pthread_cond_wait(&job_cv, &job_lock);
+		if (job_fn == job_quit) {
+			job_fn = NULL;
+			break;
+		}
+		alloc_side = CLIENT;
+		job_fn(job_arg);
+		alloc_side = 0;
+		job_fn = NULL;
+		job_done = true;
+		pthread_cond_broadcast(&job_cv);
+	}
+	pthread_mutex_unlock(&job_lock);
+	return NULL;
+}
+
+static void on_client(void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&job_lock);
+	job_fn = fn;
+	job_arg = arg;
+	job_done = false;
+	pthread_cond_broadcast(&job_cv);
+	while (!job_done && fn != job_quit)
+		pthread_cond_wait(&job_cv, &job_lock);
+	pthread_mutex_unlock(&job_lock);
+}
+
+static void client_poll(void *next)
+{
+	*(uint64_t *)next = us_stack_poll(cl);
+}
+
 static uint64_t poll_side(struct us_stack *st)
 {
 	uint64_t next;
 
-	alloc_side = st == sv ? SERVER : CLIENT;
+	if (st == cl) {
+		on_client(client_poll, &next);
+		return next;
+	}
+	alloc_side = SERVER;
 	next = us_stack_poll(st);
 	alloc_side = 0;
 	return next;
@@ -145,7 +203,6 @@ static struct endpoint connect_from(uint16_t lport, uint16_t rport, long i)
 	struct endpoint e = { -1, NULL };
 	int r;
 
-	alloc_side = CLIENT;
 	if (sock_api) {
 		struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons(lport),
 					  .sin_addr.s_addr = htonl(B_IP) };
@@ -170,8 +227,32 @@ static struct endpoint connect_from(uint16_t lport, uint16_t rport, long i)
 			die("us_tcp_connect", i);
 		}
 	}
-	alloc_side = 0;
 	return e;
+}
+
+/* On the client thread: connections [from, to) of cli[], to the server's ports in turn. */
+struct batch {
+	struct endpoint *cli;
+	long from, to;
+	int ports;
+};
+
+static void client_connect(void *arg)
+{
+	struct batch *b = arg;
+
+	for (long i = b->from; i < b->to; i++)
+		b->cli[i] = connect_from((uint16_t)(CPORT0 + i / b->ports), (uint16_t)(PORT0 + i % b->ports), i);
+}
+
+static void client_create(void *cfg)
+{
+	cl = us_stack_create(cfg);
+}
+
+static void client_destroy(void *leaked)
+{
+	*(uint64_t *)leaked = us_stack_destroy(cl);
 }
 
 /* Accept what is waiting on l into out[]; returns how many. */
@@ -237,7 +318,8 @@ int main(int argc, char **argv)
 	struct alloc_count base, half = { 0 };
 	int ports;
 	double t0, t_open, t_idle;
-	uint64_t acc;
+	uint64_t acc, leaked;
+	pthread_t client;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--api") == 0 && i + 1 < argc)
@@ -252,7 +334,8 @@ int main(int argc, char **argv)
 	ports = (int)((n + CPORTS - 1) / CPORTS);
 	ports = ports < 16 ? 16 : ports;
 	if (n < 1 || ports > 1000) {
-		fprintf(stderr, "usage: idle_conns [N (1..64,000,000)] [--api socket|tcp] [--ehash BUCKETS] [--rounds R]\n");
+		fprintf(stderr, "usage: idle_conns [N (1..64,000,000)] [--api socket|tcp] [--ehash BUCKETS] "
+				"[--rounds R]\n");
 		return 2;
 	}
 	lst = calloc((size_t)ports, sizeof(*lst));
@@ -267,9 +350,9 @@ int main(int argc, char **argv)
 	cs.tcp_max_syn_backlog = 2 * BATCH; /* a batch's SYNs are answered without cookies */
 	alloc_side = SERVER;
 	sv = us_stack_create(&cs);
-	alloc_side = CLIENT;
-	cl = us_stack_create(&cc);
-	alloc_side = 0;
+	if (pthread_create(&client, NULL, client_thread, NULL) != 0)
+		return 1;
+	on_client(client_create, &cc);
 	if (!sv || !cl)
 		return 1;
 	pc.a = (struct netdev_config){ .pool = us_stack_pool(sv), .clock = &clk, .name = "sv0",
@@ -277,7 +360,8 @@ int main(int argc, char **argv)
 	pc.b = (struct netdev_config){ .pool = us_stack_pool(cl), .clock = &clk, .name = "cl0",
 				       .mac = { 2, 0, 0, 0, 0, 0xb }, .rx_ring_size = 1024, .tx_ring_size = 1024 };
 	if (netdev_pair_create(&pc, &da, &db) != 0 || us_stack_add_netdev(sv, da) != 1 ||
-	    us_stack_add_netdev(cl, db) != 1 || us_addr_add(sv, 1, A_IP, 24) != 0 || us_addr_add(cl, 1, B_IP, 24) != 0)
+	    us_stack_add_netdev(cl, db) != 1 || us_addr_add(sv, 1, A_IP, 24) != 0 ||
+	    us_addr_add(cl, 1, B_IP, 24) != 0)
 		return 1;
 	for (int p = 0; p < ports; p++)
 		lst[p] = listen_on((uint16_t)(PORT0 + p));
@@ -287,9 +371,10 @@ int main(int argc, char **argv)
 	t0 = wall();
 	while (accepted < n) {
 		long until = opened + BATCH < n ? opened + BATCH : n, before = accepted;
-		for (; opened < until; opened++)
-			cli[opened] = connect_from((uint16_t)(CPORT0 + opened / ports), (uint16_t)(PORT0 + opened % ports),
-						   opened);
+		struct batch b = { cli, opened, until, ports };
+
+		on_client(client_connect, &b);
+		opened = until;
 		for (int guard = 0; guard < 1000 && accepted < opened; guard++) {
 			run(US_NSEC_PER_MSEC);
 			for (int p = 0; p < ports; p++)
@@ -350,11 +435,12 @@ int main(int argc, char **argv)
 		printf("process RSS: %ld MiB now, %ld MiB peak (both stacks, and 16 bytes of tag per block)\n",
 		       rss_kb("VmRSS:") / 1024, rss_kb("VmHWM:") / 1024);
 		/* the client goes, its heap back to the system: what is left is the server's (tags included) */
-		alloc_side = CLIENT;
-		if (us_stack_destroy(cl) != 0)
+		on_client(client_destroy, &leaked);
+		on_client(job_quit, NULL);
+		pthread_join(client, NULL);
+		if (leaked != 0)
 			return 1;
 		cl = NULL;
-		alloc_side = 0;
 		free(cli);
 		cli = NULL;
 		malloc_trim(0);
@@ -370,7 +456,8 @@ int main(int argc, char **argv)
 		printf("us_stack_poll returns %s; us_stack_timeout_ms %d\n",
 		       us_stack_poll(sv) == US_TIME_NEVER ? "never" : "a deadline", us_stack_timeout_ms(sv));
 		printf("opening them: %.2f s (wall clock, both stacks, informational)\n", t_open);
-		printf("idle round (us_stack_poll + us_stack_timeout_ms): %.0f ns over %ld rounds (wall clock) [%llu]\n",
+		printf("idle round (us_stack_poll + us_stack_timeout_ms): %.0f ns over %ld rounds (wall clock) "
+		       "[%llu]\n",
 		       t_idle * 1e9 / (double)rounds, rounds, (unsigned long long)(acc & 1));
 	}
 

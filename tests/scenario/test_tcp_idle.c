@@ -158,7 +158,8 @@ START_TEST(test_tcp_idle_sockets_under_1000_bytes)
 			run_sided(&t, US_NSEC_PER_MSEC);
 			alloc_side = SERVER;
 			for (int p = 0; p < PORTS; p++)
-				while (accepted < N && (sfd[accepted] = us_accept4(lfd[p], NULL, NULL, SOCK_NONBLOCK)) >= 0)
+				while (accepted < N &&
+				       (sfd[accepted] = us_accept4(lfd[p], NULL, NULL, SOCK_NONBLOCK)) >= 0)
 					accepted++;
 			alloc_side = 0;
 		}
