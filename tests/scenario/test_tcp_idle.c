@@ -115,7 +115,7 @@ static void run_sided(struct two *t, uint64_t for_ns)
  * for (the same figure under ASan and glibc): its control blocks, files, descriptor slots, the
  * listeners and whatever the traffic left, plus the three hash tables made with the stack, come
  * to under 1,000 bytes a connection, the budget of a million in 1 GB (bench/idle_conns.sh measures
- * the million: 779.5 bytes malloc'd each, docs/memory.md). Once the neighbour entries age out no
+ * the million: 747.5 bytes malloc'd each, docs/memory.md). Once the neighbour entries age out no
  * timer is armed on either side, and a poll round has nothing to do. */
 START_TEST(test_tcp_idle_sockets_under_1000_bytes)
 {
