@@ -424,8 +424,9 @@ int main(int argc, char **argv)
 		row("skbs held", (double)ps.in_use, (double)ps.in_use);
 		row("other (total - parts)", per - parts, per_chunk - parts_chunk);
 		row("total: the server's heap / N", per, per_chunk);
-		row("marginal (the second half's)", (double)(now.bytes - half.bytes) / (double)(n - half.blocks),
-		    (double)(now.chunk_bytes - half.chunk_bytes) / (double)(n - half.blocks));
+		if (half.mallocs && half.blocks < n) /* not when one batch opened them all */
+			row("marginal (the second half's)", (double)(now.bytes - half.bytes) / (double)(n - half.blocks),
+			    (double)(now.chunk_bytes - half.chunk_bytes) / (double)(n - half.blocks));
 		printf("  heap blocks per connection: %.2f\n", blocks);
 		printf("server heap for %ld connections: %.1f MiB asked for, %.1f MiB malloc'd (%.1f MiB of it "
 		       "before the first)\n",
