@@ -512,10 +512,13 @@ int us_tcp_bind(struct us_tcp *t, uint32_t addr, uint16_t port)
 int us_tcp_listen(struct us_tcp *t, int backlog)
 {
 	struct tcp_sock *tp = TP(t);
+	/* Linux caps the backlog at somaxconn (4096) and treats a negative one as 0, on a listen
+	 * that changes a listener's backlog too */
+	uint32_t capped = backlog < 0 ? 0 : backlog > 4096 ? 4096 : (uint32_t)backlog;
 	int r;
 
 	if (tp->state == TCP_LISTEN) {
-		tp->backlog = backlog < 0 ? 0 : (uint32_t)backlog;
+		tp->backlog = capped;
 		return 0;
 	}
 	if (tp->state != TCP_CLOSED || (tp->flags & TF_FREE))
@@ -529,8 +532,7 @@ int us_tcp_listen(struct us_tcp *t, int backlog)
 		if (o != tp && o->lport == tp->lport && o->state == TCP_LISTEN &&
 		    (o->laddr == 0 || tp->laddr == 0 || o->laddr == tp->laddr))
 			return -EADDRINUSE;
-	/* Linux caps the backlog at somaxconn (4096) and treats a negative one as 0 */
-	tp->backlog = backlog < 0 ? 0 : backlog > 4096 ? 4096 : (uint32_t)backlog;
+	tp->backlog = capped;
 	tcp_set_state(tp, TCP_LISTEN, TCP_SR_USER_LISTEN);
 	tcp_hash(tp);
 	return 0;
