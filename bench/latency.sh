@@ -34,51 +34,12 @@ rm -rf "$logs"
 mkdir -p "$logs"
 
 ns=ulat-$$
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	ip netns del "$ns" 2>/dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ip netns add "$ns"
-ip netns exec "$ns" ip link set lo up
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
+bench_netns_add "$ns"
 limit=$((secs + 40)) # seconds any one program may run
 port=21000
 
-# start LOG CMD...: CMD in the namespace in the background, bounded in time; its PID in $last.
-start() {
-	local log=$1
-	shift
-	ip netns exec "$ns" timeout -k 5 "$limit" "$@" >"$log.out" 2>"$log.err" &
-	last=$!
-	pids+=("$last")
-}
-finish() { # PID: wait for it
-	local st=0 keep=() p
-	wait "$1" || st=$?
-	for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-	pids=("${keep[@]}")
-	return $st
-}
-wait_for() { # what CMD...: retry CMD for up to 10 s
-	local what=$1
-	shift
-	for _ in $(seq 1 200); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	echo "latency.sh: timed out waiting for $what" >&2
-	return 1
-}
-ready() { grep -q "^ready" "$1.out"; }
-tap_up() { # the kernel side of the tap0 the ustack program made
-	wait_for tap0 ip netns exec "$ns" ip link show tap0 &&
-		ip netns exec "$ns" ip addr add 198.18.0.1/24 dev tap0 &&
-		ip netns exec "$ns" ip link set tap0 up
-}
 table() { # LOG: the table the ustack program printed at exit
 	sed -n '/^Where latency lives/,$p' "$1.err"
 }
@@ -89,9 +50,9 @@ server() {
 	local smode=$2 cmode=$3 log=$logs/$1 spid
 	shift 3
 	port=$((port + 1))
-	start "$log.server" "$ub" --tap tap0 --addr 198.18.0.2/24 "$@" "--$smode" "$port"
+	start "$ns" "$log.server" "$ub" --tap tap0 --addr 198.18.0.2/24 "$@" "--$smode" "$port"
 	spid=$last
-	if tap_up && wait_for "the ustack server" ready "$log.server"; then
+	if tap_up "$ns" && wait_for "the ustack server" ready "$log.server"; then
 		ip netns exec "$ns" timeout -k 5 "$limit" "$kb" "--$cmode" "198.18.0.2:$port" --seconds "$secs" \
 			>"$log.out" 2>"$log.err" || true
 	fi
@@ -116,13 +77,13 @@ table "$logs/bulk_in.server"
 echo
 echo "== bulk-out: ustack source -> kernel sink"
 port=$((port + 1))
-start "$logs/bulk_out.server" "$kb" --sink "$port"
+start "$ns" "$logs/bulk_out.server" "$kb" --sink "$port"
 kpid=$last
 if wait_for "the kernel sink" ready "$logs/bulk_out.server"; then
-	start "$logs/bulk_out" "$ub" --tap tap0 --addr 198.18.0.2/24 --latency --source "198.18.0.1:$port" \
+	start "$ns" "$logs/bulk_out" "$ub" --tap tap0 --addr 198.18.0.2/24 --latency --source "198.18.0.1:$port" \
 		--seconds "$secs"
 	upid=$last
-	tap_up || true
+	tap_up "$ns" || true
 	finish "$upid" || true
 fi
 finish "$kpid" || true
@@ -131,9 +92,9 @@ table "$logs/bulk_out"
 
 echo
 echo "== udp: 64-byte datagrams, one at a time, kernel -> udp_echo -> kernel"
-start "$logs/udp" "$echo_bin" --tap tap0 --addr 198.18.0.2/24 --latency --port 7 --seconds $((secs + 10))
+start "$ns" "$logs/udp" "$echo_bin" --tap tap0 --addr 198.18.0.2/24 --latency --port 7 --seconds $((secs + 10))
 upid=$last
-if tap_up && wait_for "udp_echo" grep -q "port 7" "$logs/udp.err"; then
+if tap_up "$ns" && wait_for "udp_echo" grep -q "port 7" "$logs/udp.err"; then
 	ip netns exec "$ns" timeout -k 5 "$limit" /usr/bin/python3 - "$secs" >"$logs/udp_client.out" 2>&1 <<'EOF' || true
 import socket, sys, time
 secs = float(sys.argv[1])

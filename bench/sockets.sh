@@ -44,18 +44,10 @@ raw=$logs/raw
 na=ubench-$$-a
 nb=ubench-$$-b
 nt=ubench-$$-t
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	for n in "$na" "$nb" "$nt"; do ip netns del "$n" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
+bench_netns_add "$na" "$nb" "$nt"
 for n in "$na" "$nb" "$nt"; do
-	ip netns add "$n"
-	ip netns exec "$n" ip link set lo up
 	ip netns exec "$n" sysctl -qw net.ipv4.tcp_tw_reuse=1
 done
 ip netns exec "$na" ip link add ubv0 type veth peer name ubv1 netns "$nb"
@@ -70,38 +62,6 @@ longest=$bulk_s
 limit=$((longest + 40)) # seconds any one program may run
 port=20000
 
-# start NS LOG CMD...: CMD in namespace NS in the background, bounded in time; its PID in $last.
-start() {
-	local ns=$1 log=$2
-	shift 2
-	ip netns exec "$ns" timeout -k 5 "$limit" "$@" >"$log.out" 2>"$log.err" &
-	last=$!
-	pids+=("$last")
-}
-finish() { # PID: wait for it; its status
-	local st=0
-	wait "$1" || st=$?
-	local keep=() p
-	for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-	pids=("${keep[@]}")
-	return $st
-}
-wait_for() { # what CMD...: retry CMD for up to 10 s
-	local what=$1
-	shift
-	for _ in $(seq 1 200); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	echo "sockets.sh: timed out waiting for $what" >&2
-	return 1
-}
-ready() { grep -q '^ready' "$1.out"; }
-tap_up() { # the kernel side of the tap0 the ustack program made
-	wait_for tap0 ip netns exec "$nt" ip link show tap0 &&
-		ip netns exec "$nt" ip addr add 198.18.0.1/24 dev tap0 &&
-		ip netns exec "$nt" ip link set tap0 up
-}
 # record KEY NAME RUN LOG: the client's result line into the raw list, or a failure
 record() {
 	local key=$1 name=$2 run=$3 log=$4 line val
@@ -127,7 +87,7 @@ ustack_server() {
 	port=$((port + 1))
 	start "$nt" "$log.server" "$ub" --tap tap0 --addr 198.18.0.2/24 --tcp-tw-reuse "${vnet[@]}" "--$smode" "$port"
 	spid=$last
-	if tap_up && wait_for "the ustack server" ready "$log.server"; then
+	if tap_up "$nt" && wait_for "the ustack server" ready "$log.server"; then
 		ip netns exec "$nt" timeout -k 5 "$limit" "$kb" "--$cmode" "198.18.0.2:$port" "$@" \
 			>"$log.out" 2>"$log.err" || true
 	fi
@@ -146,7 +106,7 @@ ustack_client() {
 		start "$nt" "$log" "$ub" --tap tap0 --addr 198.18.0.2/24 --tcp-tw-reuse "${vnet[@]}" "--$cmode" \
 			"198.18.0.1:$port" "$@"
 		cpid=$last
-		tap_up || true
+		tap_up "$nt" || true
 		finish "$cpid" || true
 	fi
 	finish "$spid" || true

@@ -44,7 +44,12 @@ struct us_file {
 	bool wake_queued;    /* on the stack's wake list */
 	bool user_bound;     /* bind() chose the local address (kept across a reconnect) */
 	bool shut_rd, shut_wr; /* shutdown() on a UDP socket */
+	/* three options, here where they fill what was padding */
+	uint8_t ttl;	     /* IP_TTL; 0: the stack's default */
+	bool recvttl;	     /* IP_RECVTTL: recvmsg reports each datagram's TTL */
+	bool recverr;	     /* IP_RECVERR (ping sockets): every ICMP error is reported, not only hard ones */
 	int refs;	     /* under fd_lock: the table's and each call's */
+	int waiters;	     /* threads sleeping on cv */
 	struct us_stack *st;
 	union {
 		struct tcp_sock *tp;
@@ -54,7 +59,6 @@ struct us_file {
 	};
 	struct us_file *wake_next;
 	pthread_cond_t cv; /* waiters in blocking calls, with the stack lock */
-	int waiters;
 	struct ep_item *watchers; /* epoll items watching this file */
 	/* options */
 	uint64_t rcvtimeo_ns, sndtimeo_ns; /* 0: no limit */
@@ -64,9 +68,6 @@ struct us_file {
 	int maxseg;	    /* TCP_MAXSEG asked for; 0: none */
 	uint16_t ping_id;   /* SK_PING: the echo identifier (the "port") */
 	uint32_t ping_peer; /* SK_PING: the connected address, 0: none */
-	uint8_t ttl;	    /* IP_TTL; 0: the stack's default */
-	bool recvttl;	    /* IP_RECVTTL: recvmsg reports each datagram's TTL */
-	bool recverr;	    /* IP_RECVERR (ping sockets): every ICMP error is reported, not only hard ones */
 };
 
 struct ep_item {

@@ -391,10 +391,10 @@ static int tcp_get(struct us_file *f, int name, void *v, socklen_t *len)
 			val = f->maxseg ? f->maxseg : 536;
 		break;
 	case TCP_KEEPIDLE:
-		val = (int)(tp->keepidle_ns / US_NSEC_PER_SEC);
+		val = (int)tp->keepidle_s;
 		break;
 	case TCP_KEEPINTVL:
-		val = (int)(tp->keepintvl_ns / US_NSEC_PER_SEC);
+		val = (int)tp->keepintvl_s;
 		break;
 	case TCP_KEEPCNT:
 		val = (int)tp->keepcnt;

@@ -263,8 +263,8 @@ static int tcp_renew(struct us_file *f)
 	tp->flags |= old->flags & (TF_NODELAY | TF_KEEPALIVE);
 	tp->sndbuf = old->sndbuf;
 	tp->rcvbuf = old->rcvbuf;
-	tp->keepidle_ns = old->keepidle_ns;
-	tp->keepintvl_ns = old->keepintvl_ns;
+	tp->keepidle_s = old->keepidle_s;
+	tp->keepintvl_s = old->keepintvl_s;
 	tp->keepcnt = old->keepcnt;
 	tp->reuseaddr = old->reuseaddr;
 	tp->owner = f;

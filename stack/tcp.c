@@ -295,8 +295,8 @@ struct tcp_sock *tcp_sock_new(struct us_stack *st)
 	tp->rto_us = (uint32_t)(st->cfg.tcp_rto_initial_ns / 1000);
 	tp->sndbuf = st->cfg.tcp_wmem;
 	tp->rcvbuf = st->cfg.tcp_rmem;
-	tp->keepidle_ns = 7200 * US_NSEC_PER_SEC; /* RFC 1122 §4.2.3.6: no less than two hours */
-	tp->keepintvl_ns = 75 * US_NSEC_PER_SEC;
+	tp->keepidle_s = 7200; /* RFC 1122 §4.2.3.6: no less than two hours */
+	tp->keepintvl_s = 75;
 	tp->keepcnt = 9;
 	tp->ts_offset = (uint32_t)us_rand64(st); /* tcp_ts_offset once the addresses are known */
 	skb_queue_init(&tp->write_q);
@@ -512,10 +512,13 @@ int us_tcp_bind(struct us_tcp *t, uint32_t addr, uint16_t port)
 int us_tcp_listen(struct us_tcp *t, int backlog)
 {
 	struct tcp_sock *tp = TP(t);
+	/* Linux caps the backlog at somaxconn (4096) and treats a negative one as 0, on a listen
+	 * that changes a listener's backlog too */
+	uint32_t capped = backlog < 0 ? 0 : backlog > 4096 ? 4096 : (uint32_t)backlog;
 	int r;
 
 	if (tp->state == TCP_LISTEN) {
-		tp->backlog = backlog < 0 ? 0 : (uint32_t)backlog;
+		tp->backlog = capped;
 		return 0;
 	}
 	if (tp->state != TCP_CLOSED || (tp->flags & TF_FREE))
@@ -529,8 +532,7 @@ int us_tcp_listen(struct us_tcp *t, int backlog)
 		if (o != tp && o->lport == tp->lport && o->state == TCP_LISTEN &&
 		    (o->laddr == 0 || tp->laddr == 0 || o->laddr == tp->laddr))
 			return -EADDRINUSE;
-	/* Linux caps the backlog at somaxconn (4096) and treats a negative one as 0 */
-	tp->backlog = backlog < 0 ? 0 : backlog > 4096 ? 4096 : (uint32_t)backlog;
+	tp->backlog = capped;
 	tcp_set_state(tp, TCP_LISTEN, TCP_SR_USER_LISTEN);
 	tcp_hash(tp);
 	return 0;
@@ -976,15 +978,15 @@ int us_tcp_set_keepalive(struct us_tcp *t, int on, uint32_t idle_s, uint32_t int
 	struct tcp_sock *tp = TP(t);
 
 	if (idle_s)
-		tp->keepidle_ns = idle_s * US_NSEC_PER_SEC;
+		tp->keepidle_s = idle_s;
 	if (intvl_s)
-		tp->keepintvl_ns = intvl_s * US_NSEC_PER_SEC;
+		tp->keepintvl_s = intvl_s;
 	if (cnt)
 		tp->keepcnt = (uint8_t)(cnt > 255 ? 255 : cnt);
 	if (on) {
 		tp->flags |= TF_KEEPALIVE;
 		if (tp->state >= TCP_ESTABLISHED && tp->state != TCP_TIME_WAIT)
-			tcp_timer_set(tp, TCP_T_KEEPALIVE, tp->st->now + tp->keepidle_ns);
+			tcp_timer_set(tp, TCP_T_KEEPALIVE, tp->st->now + tp->keepidle_s * US_NSEC_PER_SEC);
 	} else {
 		tp->flags &= (uint16_t)~TF_KEEPALIVE;
 		tcp_timer_clear(tp, TCP_T_KEEPALIVE);

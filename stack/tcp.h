@@ -151,7 +151,7 @@ struct tcp_sock {
 	/* timers */
 	uint64_t deadline[TCP_T_MAX];
 	struct us_timer timer;
-	uint64_t keepidle_ns, keepintvl_ns;
+	uint32_t keepidle_s, keepintvl_s; /* TCP_KEEPIDLE, TCP_KEEPINTVL, seconds (as they are set) */
 	struct tcp_sack_state *sack; /* SACK's receive blocks and send scoreboard (tcp_sack.c); NULL
 				      * until the connection first meets reordering or loss */
 	uint64_t last_rx_ns; /* for keepalive */

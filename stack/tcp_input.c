@@ -95,8 +95,8 @@ struct tcp_sock *tcp_child_new(struct tcp_sock *l, const struct sk_buff *skb, ui
 	c->flags |= TF_PASSIVE | (l->flags & (TF_NODELAY | TF_KEEPALIVE));
 	c->sndbuf = l->sndbuf;
 	c->rcvbuf = l->rcvbuf;
-	c->keepidle_ns = l->keepidle_ns;
-	c->keepintvl_ns = l->keepintvl_ns;
+	c->keepidle_s = l->keepidle_s;
+	c->keepintvl_s = l->keepintvl_s;
 	c->keepcnt = l->keepcnt;
 	c->reuseaddr = l->reuseaddr;
 	tcp_bind_hash(c); /* the child holds the port too (Linux's __inet_inherit_port) */
@@ -240,7 +240,7 @@ static void tcp_rcv_synsent(struct tcp_sock *tp, struct sk_buff *skb)
 		tcp_timer_clear(tp, TCP_T_RETRANS);
 		tcp_set_state(tp, TCP_ESTABLISHED, TCP_SR_RCV_SYN_ACK);
 		if (tp->flags & TF_KEEPALIVE)
-			tcp_timer_set(tp, TCP_T_KEEPALIVE, st->now + tp->keepidle_ns);
+			tcp_timer_set(tp, TCP_T_KEEPALIVE, st->now + tp->keepidle_s * US_NSEC_PER_SEC);
 		tp->flags |= TF_ACK_NOW;
 		tcp_output(tp);
 		goto drop; /* text in a SYN-ACK is rare; the peer resends it */
@@ -428,7 +428,7 @@ static bool tcp_ack(struct tcp_sock *tp, struct sk_buff *skb, bool *gone)
 		tp->snd_wl1 = cb->seq;
 		tp->snd_wl2 = ack;
 		if (tp->flags & TF_KEEPALIVE)
-			tcp_timer_set(tp, TCP_T_KEEPALIVE, st->now + tp->keepidle_ns);
+			tcp_timer_set(tp, TCP_T_KEEPALIVE, st->now + tp->keepidle_s * US_NSEC_PER_SEC);
 	}
 	/* "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK, drop the
 	 * segment"; RFC 5961 §5.2 also refuses one before SND.UNA - MAX.SND.WND: a challenge ACK,

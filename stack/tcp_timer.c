@@ -157,8 +157,8 @@ static bool tcp_keepalive_timer(struct tcp_sock *tp)
 
 	if (!(tp->flags & TF_KEEPALIVE) || tp->state < TCP_ESTABLISHED || tp->state == TCP_TIME_WAIT)
 		return false;
-	if (idle < tp->keepidle_ns && tp->probes == 0) {
-		tcp_timer_set(tp, TCP_T_KEEPALIVE, tp->last_rx_ns + tp->keepidle_ns);
+	if (idle < tp->keepidle_s * US_NSEC_PER_SEC && tp->probes == 0) {
+		tcp_timer_set(tp, TCP_T_KEEPALIVE, tp->last_rx_ns + tp->keepidle_s * US_NSEC_PER_SEC);
 		return false;
 	}
 	if (tp->probes >= tp->keepcnt) {
@@ -172,7 +172,7 @@ static bool tcp_keepalive_timer(struct tcp_sock *tp)
 	TCPX_INC(st, TCPKeepAlive);
 	tcp_send_probe(tp);
 	tp->probes++;
-	tcp_timer_set(tp, TCP_T_KEEPALIVE, st->now + tp->keepintvl_ns);
+	tcp_timer_set(tp, TCP_T_KEEPALIVE, st->now + tp->keepintvl_s * US_NSEC_PER_SEC);
 	return false;
 }
 

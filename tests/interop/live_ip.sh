@@ -10,40 +10,19 @@
 # Usage: live_ip.sh BUILD_DIR. Exits 77 (skipped) when not root. Prints "N passed, N failed".
 set -u
 build=$(cd "$1" && pwd)
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: live tests need root for a network namespace"
-	exit 77
-fi
-for tool in ip ping nc tshark /usr/bin/python3; do
-	command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing (scripts/setup.sh installs it)"; exit 1; }
-done
+# shellcheck source=tests/interop/live_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/live_lib.sh"
+live_need_root
+live_need_tools ip ping nc tshark /usr/bin/python3
+live_init live
 
-ns="ustack-live-$$"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-passed=0
-failed=0
-ok() { echo "PASS: $*"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
-nsx() { ip netns exec "$ns" "$@"; }
-
-ip netns add "$ns" || { echo "FAIL: cannot create namespace"; exit 1; }
-nsx ip link set lo up
+live_netns_add
 # the stack: udp_echo on port 7 at 198.18.0.2, bounded in time
 ip netns exec "$ns" "$build/examples/udp_echo" --tap ust0 --addr 198.18.0.2/24 --mac 02:00:c6:12:00:02 \
 	--port 7 --seconds 60 --pcap "$work/echo.pcap" 2>"$work/echo.log" &
 pids+=($!)
-for _ in $(seq 1 50); do nsx ip link show ust0 >/dev/null 2>&1 && break; sleep 0.1; done
-nsx ip addr add 198.18.0.1/24 dev ust0
-nsx ip link set ust0 up
+live_tap_wait ust0
+live_tap_up ust0 198.18.0.1/24
 sleep 0.3
 
 # 1. ping the stack
@@ -70,9 +49,7 @@ udp_check 1472
 udp_check 8000
 
 # 3. the stack pings the kernel (a second stack instance on its own TAP device in the same namespace)
-nsx ip tuntap add dev ust1 mode tap 2>/dev/null
-nsx ip addr add 198.18.1.1/24 dev ust1
-nsx ip link set ust1 up
+live_tap_add ust1 198.18.1.1/24
 out=$(nsx "$build/examples/ping" --tap ust1 --addr 198.18.1.2/24 -c 3 -i 0.2 198.18.1.1 2>&1)
 if [[ $out == *"3 received"* ]]; then ok "examples/ping -> kernel: 3 replies"; else bad "examples/ping: $out"; fi
 # iputils' formats: "64 bytes from A: icmp_seq=N ttl=64 time=T ms" for each reply, then
@@ -135,5 +112,4 @@ else
 	bad "udp_echo --pcap: no capture written"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+live_finish

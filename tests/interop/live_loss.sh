@@ -15,13 +15,10 @@ size=${2:-1G}
 loss=${3:-0.01}
 limit=${LIVE_LOSS_TIMEOUT:-900}
 ex="$build/examples"
-if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ]; then
-	echo "SKIP: live tests need root and /dev/net/tun"
-	exit 77
-fi
-for tool in ip timeout sha256sum mkfifo /usr/bin/python3; do
-	command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing (scripts/setup.sh installs it)"; exit 1; }
-done
+# shellcheck source=tests/interop/live_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/live_lib.sh"
+live_need_root_tun
+live_need_tools ip timeout sha256sum mkfifo /usr/bin/python3
 case $size in
 *K | *k) bytes=$((${size%?} * 1024)) ;;
 *M | *m) bytes=$((${size%?} * 1048576)) ;;
@@ -29,24 +26,10 @@ case $size in
 *) bytes=$size ;;
 esac
 
-ns="ustack-loss-$$"
-work=$(mktemp -d)
+live_init loss
 mac=02:00:c6:12:00:02
 stack=(--tap tap0 --addr 198.18.0.2/24 --mac "$mac" --loss "$loss" --fault-seed 1)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
-passed=0
-failed=0
-ok() { echo "PASS: $*"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
-nsx() { ip netns exec "$ns" "$@"; }
 now() { date +%s.%N; }
 mbps() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.1f", (b > a ? n / (b - a) / 1e6 : 0) }'; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
@@ -68,9 +51,7 @@ wait_for() {
 		wait "$p"
 		rc=$?
 	fi
-	local keep=()
-	for q in "${pids[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
-	pids=("${keep[@]}")
+	live_forget "$p"
 	return $rc
 }
 
@@ -102,11 +83,8 @@ s.close()
 print(h.hexdigest(), n, struct.unpack_from("I", info, 100)[0])  # tcpi_total_retrans
 '
 
-ip netns add "$ns" || { echo "FAIL: cannot create namespace"; exit 1; }
-nsx ip link set lo up
-nsx ip tuntap add dev tap0 mode tap
-nsx ip addr add 198.18.0.1/24 dev tap0
-nsx ip link set tap0 up
+live_netns_add
+live_tap_add tap0 198.18.0.1/24
 echo "live_loss: $size ($bytes bytes) each way at --loss $loss, both directions of tap0"
 
 # 1. the stack sends: bulk --connect -> the kernel's receiver. bulk sends buf[i] = i (mod 256) in
@@ -179,5 +157,4 @@ if [ -n "${kretrans:-}" ] && [ -n "$rxd" ] && same_order "$kretrans" "$rxd"; the
 else
 	bad "kernel -> stack: the kernel's tcpi_total_retrans ${kretrans:-?} against ${rxd:-?} frames dropped"
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+live_finish

@@ -10,44 +10,23 @@
 # Usage: live_pkttrace.sh BUILD_DIR. Exits 77 (skipped) when not root. Prints "N passed, N failed".
 set -u
 build=$(cd "$1" && pwd)
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: live tests need root for a network namespace"
-	exit 77
-fi
-for tool in ip ping curl tcpdump /usr/bin/python3; do
-	command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing (scripts/setup.sh installs it)"; exit 1; }
-done
-
-ns="ustack-pkttrace-$$"
-work=$(mktemp -d)
+# shellcheck source=tests/interop/live_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/live_lib.sh"
+live_need_root
+live_need_tools ip ping curl tcpdump /usr/bin/python3
+live_init pkttrace
 log="$build/tests/live_pkttrace.log"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
-passed=0
-failed=0
-ok() { echo "PASS: $*"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
-nsx() { ip netns exec "$ns" "$@"; }
-
-ip netns add "$ns" || { echo "FAIL: cannot create namespace"; exit 1; }
-nsx ip link set lo up
-nsx "$build/examples/httpd" --tap ust0 --addr 198.18.0.2/24 --mac 02:00:c6:12:00:02 --port 80 \
+live_netns_add
+ip netns exec "$ns" "$build/examples/httpd" --tap ust0 --addr 198.18.0.2/24 --mac 02:00:c6:12:00:02 --port 80 \
 	--seconds 8 --pkttrace 2>"$work/trace.log" >/dev/null &
 httpd=$!
 pids+=($httpd)
-for _ in $(seq 1 50); do nsx ip link show ust0 >/dev/null 2>&1 && break; sleep 0.1; done
+live_tap_wait ust0
 # IPv4 only on the link: the kernel's IPv6 chatter would be traced, but not decoded
 nsx sysctl -qw net.ipv6.conf.ust0.disable_ipv6=1
-nsx ip addr add 198.18.0.1/24 dev ust0
-nsx ip link set ust0 up
-nsx tcpdump -nn -S -t -l -U -i ust0 -w "$work/kernel.pcap" 2>/dev/null &
+live_tap_up ust0 198.18.0.1/24
+ip netns exec "$ns" tcpdump -nn -S -t -l -U -i ust0 -w "$work/kernel.pcap" 2>/dev/null &
 pids+=($!)
 sleep 0.5
 
@@ -103,5 +82,4 @@ EOF
 cat "$work/check.txt"
 grep -q "RESULT1 ok" "$work/check.txt" && ok "every frame tcpdump saw, traced with tcpdump's text" || bad "trace and tcpdump differ"
 grep -q "RESULT2 ok" "$work/check.txt" && ok "state lines of both connections" || bad "state lines"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+live_finish

@@ -20,33 +20,15 @@
 set -u
 build=$(cd "$1" && pwd)
 ex="$build/examples"
-if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ]; then
-	echo "SKIP: live tests need root and /dev/net/tun"
-	exit 77
-fi
-for tool in ip nc curl wrk sha256sum timeout xargs /usr/bin/python3; do
-	command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing (scripts/setup.sh installs it)"; exit 1; }
-done
-
-ns="ustack-sock-$$"
-work="$build/live-sockets-$$" # large files: under the build directory, deleted on exit
-mac=02:00:c6:12:00:02	      # every stack in turn on tap0 has this MAC: the kernel's ARP entry holds
+# shellcheck source=tests/interop/live_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/live_lib.sh"
+live_need_root_tun
+live_need_tools ip nc curl wrk sha256sum timeout xargs /usr/bin/python3
+# large files: under the build directory, deleted on exit
+live_init sock "$build/live-sockets-$$"
+mac=02:00:c6:12:00:02 # every stack in turn on tap0 has this MAC: the kernel's ARP entry holds
 stack=(--tap tap0 --addr 198.18.0.2/24 --mac "$mac")
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
-passed=0
-failed=0
-ok() { echo "PASS: $*"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
-# in the foreground only: `nsx ... &` would fork a subshell, and $! would not be the program's pid
-nsx() { ip netns exec "$ns" "$@"; }
 sha() { sha256sum <"$1" | cut -d' ' -f1; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
@@ -79,9 +61,7 @@ stop() {
 	kill -KILL "$p" 2>/dev/null
 	wait "$p" 2>/dev/null
 	rc=$?
-	local keep=()
-	for q in "${pids[@]}"; do [ "$q" = "$p" ] || keep+=("$q"); done
-	pids=("${keep[@]}")
+	live_forget "$p"
 	return $rc
 }
 # Stop a server on the stack and check it went cleanly: stop_server NAME PID.
@@ -97,13 +77,9 @@ stop_server() {
 	fi
 }
 
-ip netns add "$ns" || { echo "FAIL: cannot create namespace"; exit 1; }
-mkdir -p "$work"
-nsx ip link set lo up
+live_netns_add
 # tap0 outlives each example: made here, persistent, and every stack in turn attaches to it
-nsx ip tuntap add dev tap0 mode tap
-nsx ip addr add 198.18.0.1/24 dev tap0
-nsx ip link set tap0 up
+live_tap_add tap0 198.18.0.1/24
 mkdir -p "$work/www"
 head -c 1048576 /dev/urandom >"$work/www/1M"
 head -c 104857600 /dev/urandom >"$work/www/100M"
@@ -356,5 +332,4 @@ else
 	counters "$work/bulk_vanish.log"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+live_finish

@@ -13,36 +13,22 @@
 # The control socket is a file: ustack-stat runs outside the namespace, and nothing network-wise is
 # made outside it. Usage: live_stat.sh BUILD_DIR. Exits 77 (skipped) when not root or without
 # /dev/net/tun.
+# shellcheck disable=SC2317  # functions run through until5, and live_cleanup_hook through live_lib.sh
 set -u
 build=$(cd "$1" && pwd)
 ex="$build/examples"
 stat="$build/tools/ustack-stat"
-if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ]; then
-	echo "SKIP: live tests need root and /dev/net/tun"
-	exit 77
-fi
+# shellcheck source=tests/interop/live_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/live_lib.sh"
+live_need_root_tun
 for tool in ip nc mkfifo "$stat"; do
 	command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing"; exit 1; }
 done
-
-ns="ustack-stat-$$"
-work=$(mktemp -d /tmp/ustack-live-stat.XXXXXX)
+live_init stat "$(mktemp -d /tmp/ustack-live-stat.XXXXXX)"
 ctl="$work/ctl.sock"
-pids=()
-cleanup() {
-	exec 3>&- 2>/dev/null
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	ip netns del "$ns" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+# the writer of the fifo nc reads (fd 3) is closed first: nc sees its EOF
+live_cleanup_hook() { exec 3>&- 2>/dev/null; }
 
-passed=0
-failed=0
-ok() { echo "PASS: $*"; passed=$((passed + 1)); }
-bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
-nsx() { ip netns exec "$ns" "$@"; }
 indent() { sed 's/^/    /' "$@"; }
 # Wait up to 5 s for a command to succeed: until CMD...
 until5() {
@@ -53,11 +39,8 @@ until5() {
 	return 1
 }
 
-ip netns add "$ns" || { echo "FAIL: cannot create namespace"; exit 1; }
-nsx ip link set lo up
-nsx ip tuntap add dev tap0 mode tap
-nsx ip addr add 198.18.0.1/24 dev tap0
-nsx ip link set tap0 up
+live_netns_add
+live_tap_add tap0 198.18.0.1/24
 
 # `ip netns exec` execs the program: $! is echo_server itself, the process SIGUSR1 goes to
 ip netns exec "$ns" "$ex/echo_server" --tap tap0 --addr 198.18.0.2/24 --mac 02:00:c6:12:00:02 \
@@ -168,5 +151,4 @@ else
 	tail -12 "$work/echo.log" | indent
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+live_finish

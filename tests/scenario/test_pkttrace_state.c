@@ -111,25 +111,75 @@ static void teardown(void)
 	test_teardown();
 }
 
-/* An established connection: *l the listener, *s a's accepted side, *c b's. */
-static void connect_pair(struct us_tcp **l, struct us_tcp **s, struct us_tcp **c)
+#define LISTEN_LINE "TCP 0.0.0.0:80 > 0.0.0.0:0 CLOSED -> LISTEN (user listen)"
+
+/* a's listener on port 80. */
+static struct us_tcp *listen_a(void)
+{
+	struct us_tcp *l = us_tcp_open(t.a);
+
+	ck_assert_int_eq(us_tcp_bind(l, 0, 80), 0);
+	ck_assert_int_eq(us_tcp_listen(l, 4), 0);
+	return l;
+}
+
+/* b connects from port 40000 to a's listener l: *c b's side, *s a's accepted side. b's state lines
+ * are checked here, a's (which depend on how a made its side) by the caller. */
+static void connect_b(struct us_tcp *l, struct us_tcp **s, struct us_tcp **c)
 {
 	int err;
 
-	*l = us_tcp_open(t.a);
-	ck_assert_int_eq(us_tcp_bind(*l, 0, 80), 0);
-	ck_assert_int_eq(us_tcp_listen(*l, 4), 0);
 	*c = us_tcp_open(t.b);
 	ck_assert_int_eq(us_tcp_bind(*c, 0, 40000), 0);
 	ck_assert_int_eq(us_tcp_connect(*c, A_IP, 80), -EINPROGRESS);
 	two_run(&t, 100 * US_NSEC_PER_MSEC);
-	*s = us_tcp_accept(*l, &err);
+	*s = us_tcp_accept(l, &err);
 	ck_assert_ptr_nonnull(*s);
-	EXPECT_A("TCP 0.0.0.0:80 > 0.0.0.0:0 CLOSED -> LISTEN (user listen)",
-		 SV "CLOSED -> SYN-RECEIVED (rcv SYN)",
-		 SV "SYN-RECEIVED -> ESTABLISHED (rcv ACK of SYN)");
 	EXPECT_B(CL "CLOSED -> SYN-SENT (user connect)",
 		 CL "SYN-SENT -> ESTABLISHED (rcv SYN-ACK)");
+}
+
+/* An established connection: *l the listener, *s a's accepted side, *c b's. */
+static void connect_pair(struct us_tcp **l, struct us_tcp **s, struct us_tcp **c)
+{
+	*l = listen_a();
+	connect_b(*l, s, c);
+	EXPECT_A(LISTEN_LINE,
+		 SV "CLOSED -> SYN-RECEIVED (rcv SYN)",
+		 SV "SYN-RECEIVED -> ESTABLISHED (rcv ACK of SYN)");
+}
+
+/* a closes its side first, and b's stack ACKs the FIN: a in FIN-WAIT-2, b in CLOSE-WAIT. */
+static void a_closes(struct us_tcp *s)
+{
+	us_tcp_close(s);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	EXPECT_A(SV "ESTABLISHED -> FIN-WAIT-1 (user close)",
+		 SV "FIN-WAIT-1 -> FIN-WAIT-2 (rcv ACK of FIN)");
+	EXPECT_B(CL "ESTABLISHED -> CLOSE-WAIT (rcv FIN)");
+}
+
+/* b closes its side first: b in FIN-WAIT-2, a in CLOSE-WAIT. */
+static void b_closes(struct us_tcp *c)
+{
+	us_tcp_close(c);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	EXPECT_B(CL "ESTABLISHED -> FIN-WAIT-1 (user close)",
+		 CL "FIN-WAIT-1 -> FIN-WAIT-2 (rcv ACK of FIN)");
+	EXPECT_A(SV "ESTABLISHED -> CLOSE-WAIT (rcv FIN)");
+}
+
+/* b aborts: its reset closes a's side too; then a's socket and listener are closed, with no more
+ * state lines. */
+static void b_aborts(struct us_tcp *l, struct us_tcp *s, struct us_tcp *c)
+{
+	us_tcp_abort(c);
+	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	EXPECT_B(CL "ESTABLISHED -> CLOSED (abort)");
+	EXPECT_A(SV "ESTABLISHED -> CLOSED (rcv RST)");
+	us_tcp_close(s);
+	us_tcp_close(l);
+	EXPECT_A();
 }
 
 /* Some bytes each way: no state changes. */
@@ -153,11 +203,7 @@ START_TEST(test_client_closes_first)
 
 	connect_pair(&l, &s, &c);
 	exchange(s, c);
-	us_tcp_close(c);
-	two_run(&t, 100 * US_NSEC_PER_MSEC);
-	EXPECT_B(CL "ESTABLISHED -> FIN-WAIT-1 (user close)",
-		 CL "FIN-WAIT-1 -> FIN-WAIT-2 (rcv ACK of FIN)");
-	EXPECT_A(SV "ESTABLISHED -> CLOSE-WAIT (rcv FIN)");
+	b_closes(c);
 	us_tcp_close(s);
 	two_run(&t, 100 * US_NSEC_PER_MSEC);
 	EXPECT_A(SV "CLOSE-WAIT -> LAST-ACK (user close)",
@@ -177,11 +223,7 @@ START_TEST(test_server_closes_first)
 
 	connect_pair(&l, &s, &c);
 	exchange(s, c);
-	us_tcp_close(s);
-	two_run(&t, 100 * US_NSEC_PER_MSEC);
-	EXPECT_A(SV "ESTABLISHED -> FIN-WAIT-1 (user close)",
-		 SV "FIN-WAIT-1 -> FIN-WAIT-2 (rcv ACK of FIN)");
-	EXPECT_B(CL "ESTABLISHED -> CLOSE-WAIT (rcv FIN)");
+	a_closes(s);
 	ck_assert_int_eq(us_tcp_recv(c, buf, sizeof(buf)), 0); /* EOF */
 	ck_assert_int_eq(us_tcp_shutdown(c, 1), 0);
 	two_run(&t, 100 * US_NSEC_PER_MSEC);
@@ -225,13 +267,7 @@ START_TEST(test_abort_and_reset)
 
 	connect_pair(&l, &s, &c);
 	exchange(s, c);
-	us_tcp_abort(c);
-	two_run(&t, 100 * US_NSEC_PER_MSEC);
-	EXPECT_B(CL "ESTABLISHED -> CLOSED (abort)");
-	EXPECT_A(SV "ESTABLISHED -> CLOSED (rcv RST)");
-	us_tcp_close(s);
-	us_tcp_close(l);
-	EXPECT_A();
+	b_aborts(l, s, c);
 }
 END_TEST
 
@@ -272,13 +308,9 @@ START_TEST(test_fin_wait_2_timeout)
 	struct us_tcp *l, *s, *c;
 
 	connect_pair(&l, &s, &c);
-	us_tcp_close(c);
-	two_run(&t, 100 * US_NSEC_PER_MSEC);
-	EXPECT_B(CL "ESTABLISHED -> FIN-WAIT-1 (user close)",
-		 CL "FIN-WAIT-1 -> FIN-WAIT-2 (rcv ACK of FIN)");
+	b_closes(c);
 	two_run(&t, 61 * US_NSEC_PER_SEC);
 	EXPECT_B(CL "FIN-WAIT-2 -> CLOSED (FIN-WAIT-2 timeout)");
-	EXPECT_A(SV "ESTABLISHED -> CLOSE-WAIT (rcv FIN)");
 	us_tcp_close(s);
 	two_run(&t, 100 * US_NSEC_PER_MSEC);
 	/* b's end is gone: the FIN is answered with a reset */
@@ -294,11 +326,7 @@ START_TEST(test_data_after_close)
 	struct us_tcp *l, *s, *c;
 
 	connect_pair(&l, &s, &c);
-	us_tcp_close(s);
-	two_run(&t, 100 * US_NSEC_PER_MSEC);
-	EXPECT_A(SV "ESTABLISHED -> FIN-WAIT-1 (user close)",
-		 SV "FIN-WAIT-1 -> FIN-WAIT-2 (rcv ACK of FIN)");
-	EXPECT_B(CL "ESTABLISHED -> CLOSE-WAIT (rcv FIN)");
+	a_closes(s);
 	ck_assert_int_eq(us_tcp_send(c, "late", 4), 4);
 	two_run(&t, 100 * US_NSEC_PER_MSEC);
 	EXPECT_A(SV "FIN-WAIT-2 -> CLOSED (rcv data after close)");
@@ -314,29 +342,14 @@ START_TEST(test_syn_cookie)
 {
 	struct us_stack_config cfg = { .tcp_syncookies = 2 };
 	struct us_tcp *l, *s, *c;
-	int err;
 
 	restart(&cfg);
-	l = us_tcp_open(t.a);
-	ck_assert_int_eq(us_tcp_bind(l, 0, 80), 0);
-	ck_assert_int_eq(us_tcp_listen(l, 4), 0);
-	c = us_tcp_open(t.b);
-	ck_assert_int_eq(us_tcp_bind(c, 0, 40000), 0);
-	ck_assert_int_eq(us_tcp_connect(c, A_IP, 80), -EINPROGRESS);
-	two_run(&t, 100 * US_NSEC_PER_MSEC);
-	s = us_tcp_accept(l, &err);
-	ck_assert_ptr_nonnull(s);
-	EXPECT_A("TCP 0.0.0.0:80 > 0.0.0.0:0 CLOSED -> LISTEN (user listen)",
+	l = listen_a();
+	connect_b(l, &s, &c);
+	EXPECT_A(LISTEN_LINE,
 		 SV "CLOSED -> SYN-RECEIVED (rcv ACK of SYN cookie)",
 		 SV "SYN-RECEIVED -> ESTABLISHED (rcv ACK of SYN)");
-	EXPECT_B(CL "CLOSED -> SYN-SENT (user connect)",
-		 CL "SYN-SENT -> ESTABLISHED (rcv SYN-ACK)");
-	us_tcp_abort(c);
-	two_run(&t, 100 * US_NSEC_PER_MSEC);
-	EXPECT_B(CL "ESTABLISHED -> CLOSED (abort)");
-	EXPECT_A(SV "ESTABLISHED -> CLOSED (rcv RST)");
-	us_tcp_close(s);
-	us_tcp_close(l);
+	b_aborts(l, s, c);
 }
 END_TEST
 
@@ -346,37 +359,20 @@ START_TEST(test_time_wait_reused)
 {
 	struct us_stack_config cfg = { .tcp_no_timestamps = true };
 	struct us_tcp *l, *s, *c;
-	int err;
 
 	restart(&cfg);
 	connect_pair(&l, &s, &c);
-	us_tcp_close(s);
-	two_run(&t, 100 * US_NSEC_PER_MSEC);
+	a_closes(s);
 	us_tcp_close(c);
 	two_run(&t, 2 * US_NSEC_PER_SEC);
-	EXPECT_A(SV "ESTABLISHED -> FIN-WAIT-1 (user close)",
-		 SV "FIN-WAIT-1 -> FIN-WAIT-2 (rcv ACK of FIN)",
-		 SV "FIN-WAIT-2 -> TIME-WAIT (rcv FIN)");
-	EXPECT_B(CL "ESTABLISHED -> CLOSE-WAIT (rcv FIN)",
-		 CL "CLOSE-WAIT -> LAST-ACK (user close)",
+	EXPECT_A(SV "FIN-WAIT-2 -> TIME-WAIT (rcv FIN)");
+	EXPECT_B(CL "CLOSE-WAIT -> LAST-ACK (user close)",
 		 CL "LAST-ACK -> CLOSED (rcv ACK of FIN)");
-	c = us_tcp_open(t.b);
-	ck_assert_int_eq(us_tcp_bind(c, 0, 40000), 0);
-	ck_assert_int_eq(us_tcp_connect(c, A_IP, 80), -EINPROGRESS);
-	two_run(&t, 100 * US_NSEC_PER_MSEC);
-	s = us_tcp_accept(l, &err);
-	ck_assert_ptr_nonnull(s);
+	connect_b(l, &s, &c);
 	EXPECT_A(SV "TIME-WAIT -> CLOSED (TIME-WAIT reused)",
 		 SV "CLOSED -> SYN-RECEIVED (rcv SYN)",
 		 SV "SYN-RECEIVED -> ESTABLISHED (rcv ACK of SYN)");
-	EXPECT_B(CL "CLOSED -> SYN-SENT (user connect)",
-		 CL "SYN-SENT -> ESTABLISHED (rcv SYN-ACK)");
-	us_tcp_abort(c);
-	two_run(&t, 100 * US_NSEC_PER_MSEC);
-	EXPECT_B(CL "ESTABLISHED -> CLOSED (abort)");
-	EXPECT_A(SV "ESTABLISHED -> CLOSED (rcv RST)");
-	us_tcp_close(s);
-	us_tcp_close(l);
+	b_aborts(l, s, c);
 }
 END_TEST
 

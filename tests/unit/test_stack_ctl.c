@@ -160,13 +160,96 @@ static void check_reply(const char *out, int lfd, int ufd)
 	ck_assert_msg(strstr(out, row), "%s", out);
 }
 
+/* ustack-stat PATH cmd against a threaded stack, which answers by itself: its exit status is
+ * `status`; returns its output. */
+static char *stat_out(const char *cmd, int status)
+{
+	int got;
+	char *out = run_stat(cmd, NULL, NULL, &got);
+
+	ck_assert_msg(got == status, "ustack-stat %s: exit status %d, want %d", cmd, got, status);
+	return out;
+}
+
+/* The same, its output holding `has` and not `lacks` (either NULL: not checked). */
+static void expect_stat(const char *cmd, int status, const char *has, const char *lacks)
+{
+	char *out = stat_out(cmd, status);
+
+	if (has)
+		ck_assert_msg(strstr(out, has), "ustack-stat %s: no \"%s\" in \"%s\"", cmd, has, out);
+	if (lacks)
+		ck_assert_msg(!strstr(out, lacks), "ustack-stat %s: \"%s\" in \"%s\"", cmd, lacks, out);
+	free(out);
+}
+
+/* The same, its output exactly `want`. */
+static void expect_stat_is(const char *cmd, int status, const char *want)
+{
+	char *out = stat_out(cmd, status);
+
+	ck_assert_str_eq(out, want);
+	free(out);
+}
+
+/* A pipe for a stack's dump stream: *w the stack's FILE on p[1], p[0] the test's end, non-blocking. */
+static FILE *dump_pipe(int p[2], bool full)
+{
+	FILE *w;
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	if (full) { /* nobody reads it: full, and blocking */
+		char fill[4096];
+		int fl = fcntl(p[1], F_GETFL);
+
+		memset(fill, '.', sizeof(fill));
+		fcntl(p[1], F_SETFL, fl | O_NONBLOCK);
+		while (write(p[1], fill, sizeof(fill)) > 0)
+			;
+		fcntl(p[1], F_SETFL, fl);
+	}
+	w = fdopen(p[1], "w");
+	ck_assert_ptr_nonnull(w);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	return w;
+}
+
+/* What comes through the pipe until a whole dump has (the socket table's last row, the UDP
+ * socket's). Bounded: 500 looks of at most 10 ms. */
+static char *read_dump(int fd)
+{
+	char *got = NULL;
+	size_t len = 0;
+	bool done = false;
+
+	for (int i = 0; i < 500 && !done; i++) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+		poll(&pf, 1, 10);
+		drain(fd, &got, &len);
+		done = got && strstr(got, "udp   UNCONN");
+	}
+	ck_assert_msg(done, "no dump in the pipe: %s", got ? got : "");
+	return got;
+}
+
+static void dump_pipe_close(struct us_stack *st, FILE *w, int p[2])
+{
+	ck_assert_int_eq(us_stack_set_dump_stream(st, NULL), 0);
+	fclose(w);
+	close(p[0]);
+}
+
 /* A threaded stack answers ustack-stat at once, from its own thread, for each command. */
 START_TEST(test_ctl_threaded)
 {
 	struct us_stack *st;
 	char *out;
-	int lfd, ufd, status, fd;
+	int lfd, ufd, fd, p[2];
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	FILE *w;
 
 	dir_up();
 	st = stack_up(NULL, &lfd, &ufd);
@@ -179,149 +262,58 @@ START_TEST(test_ctl_threaded)
 	ck_assert_int_eq(us_stack_ctl_open(st, path), 0);
 	ck_assert_int_eq(us_stack_ctl_open(st, path), -EALREADY);
 
-	out = run_stat("all", NULL, NULL, &status);
-	ck_assert_int_eq(status, 0);
+	out = stat_out("all", 0);
 	check_reply(out, lfd, ufd);
 	free(out);
-	out = run_stat("sockets", NULL, NULL, &status);
-	ck_assert_int_eq(status, 0);
-	ck_assert_ptr_null(strstr(out, "Tcp:"));
-	ck_assert_ptr_nonnull(strstr(out, " 0.0.0.0:6000 "));
-	free(out);
-	out = run_stat("stats", NULL, NULL, &status);
-	ck_assert_int_eq(status, 0);
-	ck_assert_ptr_nonnull(strstr(out, "Ip:\n    0 total packets received\n"));
-	ck_assert_ptr_null(strstr(out, "Netid"));
-	free(out);
-	out = run_stat("stats raw", NULL, NULL, &status); /* an argument: us_stats_dump_raw */
-	ck_assert_int_eq(status, 0);
+	expect_stat("sockets", 0, " 0.0.0.0:6000 ", "Tcp:");
+	expect_stat("stats", 0, "Ip:\n    0 total packets received\n", "Netid");
+	out = stat_out("stats raw", 0); /* an argument: us_stats_dump_raw */
 	ck_assert_ptr_nonnull(strstr(out, "\nTcp: ActiveOpens=0 PassiveOpens=0 "));
 	ck_assert_ptr_nonnull(strstr(out, "\nSkb: allocated="));
 	free(out);
-	out = run_stat("stats cooked", NULL, NULL, &status);
-	ck_assert_int_eq(status, 4);
-	free(out);
-	out = run_stat("help", NULL, NULL, &status);
-	ck_assert_int_eq(status, 0);
-	ck_assert_ptr_nonnull(strstr(out, "sockets"));
-	free(out);
+	expect_stat("stats cooked", 4, NULL, NULL);
+	expect_stat("help", 0, "sockets", NULL);
 	/* an unknown command: the reply is an error, on stderr, exit status 4 */
-	out = run_stat("nonsense", NULL, NULL, &status);
-	ck_assert_int_eq(status, 4);
-	ck_assert_str_eq(out, "");
-	free(out);
+	expect_stat_is("nonsense", 4, "");
 	/* per-layer timing switched and read from outside; all adds its table while it is on */
-	out = run_stat("latency", NULL, NULL, &status);
-	ck_assert_int_eq(status, 0);
-	ck_assert_ptr_nonnull(strstr(out, "Where latency lives (timing off;"));
-	free(out);
-	out = run_stat("latency on", NULL, NULL, &status);
-	ck_assert_int_eq(status, 0);
+	expect_stat("latency", 0, "Where latency lives (timing off;", NULL);
+	out = stat_out("latency on", 0);
 	ck_assert_ptr_nonnull(strstr(out, "Where latency lives (timing on;"));
 	ck_assert_ptr_nonnull(strstr(out, "  device -> app "));
 	free(out);
 	ck_assert(us_latency_enabled(st));
-	out = run_stat("all", NULL, NULL, &status);
-	ck_assert_int_eq(status, 0);
-	ck_assert_ptr_nonnull(strstr(out, "Where latency lives (timing on;"));
-	free(out);
-	out = run_stat("latency reset", NULL, NULL, &status);
-	ck_assert_int_eq(status, 0);
-	free(out);
-	out = run_stat("latency off", NULL, NULL, &status);
-	ck_assert_int_eq(status, 0);
-	ck_assert_ptr_nonnull(strstr(out, "(timing off;"));
-	free(out);
+	expect_stat("all", 0, "Where latency lives (timing on;", NULL);
+	expect_stat("latency reset", 0, NULL, NULL);
+	expect_stat("latency off", 0, "(timing off;", NULL);
 	ck_assert(!us_latency_enabled(st));
-	out = run_stat("all", NULL, NULL, &status);
-	ck_assert_ptr_null(strstr(out, "Where latency lives"));
-	free(out);
-	out = run_stat("latency sideways", NULL, NULL, &status);
-	ck_assert_int_eq(status, 4);
-	free(out);
+	expect_stat("all", 0, NULL, "Where latency lives");
+	expect_stat("latency sideways", 4, NULL, NULL);
 	/* the packet trace switched from outside */
-	out = run_stat("trace", NULL, NULL, &status);
-	ck_assert_int_eq(status, 0);
-	ck_assert_str_eq(out, "trace off\n");
-	free(out);
-	out = run_stat("trace on", NULL, NULL, &status);
-	ck_assert_int_eq(status, 0);
-	ck_assert_str_eq(out, "trace on\n");
-	free(out);
-	out = run_stat("trace off", NULL, NULL, &status);
-	ck_assert_str_eq(out, "trace off\n");
-	free(out);
-	out = run_stat("trace sideways", NULL, NULL, &status);
-	ck_assert_int_eq(status, 4);
-	free(out);
+	expect_stat_is("trace", 0, "trace off\n");
+	expect_stat_is("trace on", 0, "trace on\n");
+	expect_stat_is("trace off", 0, "trace off\n");
+	expect_stat("trace sideways", 4, NULL, NULL);
 
 	/* a requested dump, from the stack thread, into a pipe (written after the thread unlocks) */
-	{
-		int p[2];
-		FILE *w;
-		char *got = NULL;
-		size_t len = 0;
-		bool done = false;
-
-		ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-		w = fdopen(p[1], "w");
-		ck_assert_ptr_nonnull(w);
-		fcntl(p[0], F_SETFL, O_NONBLOCK);
-		ck_assert_int_eq(us_stack_set_dump_stream(st, w), 0);
-		us_stack_request_dump(st);
-		for (int i = 0; i < 500 && !done; i++) { /* bounded: 500 looks of at most 10 ms */
-			struct pollfd pf = { .fd = p[0], .events = POLLIN };
-			poll(&pf, 1, 10);
-			drain(p[0], &got, &len);
-			done = got && strstr(got, "udp   UNCONN");
-		}
-		ck_assert_msg(done, "no dump in the pipe: %s", got ? got : "");
-		ck_assert_ptr_nonnull(strstr(got, "ustack dump (requested) at "));
-		check_reply(got, lfd, ufd);
-		free(got);
-		ck_assert_int_eq(us_stack_set_dump_stream(st, NULL), 0);
-		fclose(w);
-		close(p[0]);
-	}
+	w = dump_pipe(p, false);
+	ck_assert_int_eq(us_stack_set_dump_stream(st, w), 0);
+	us_stack_request_dump(st);
+	out = read_dump(p[0]);
+	ck_assert_ptr_nonnull(strstr(out, "ustack dump (requested) at "));
+	check_reply(out, lfd, ufd);
+	free(out);
+	dump_pipe_close(st, w, p);
 
 	/* a dump stream nobody reads (a full pipe) holds up the stack thread, not the socket calls:
 	 * the thread writes after it has let go of the stack lock */
-	{
-		int p[2], fl;
-		FILE *w;
-		char fill[4096], *got = NULL;
-		size_t len = 0;
-		struct sockaddr_in a;
-		socklen_t alen = sizeof(a);
-		bool done = false;
-
-		memset(fill, '.', sizeof(fill));
-		ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-		fl = fcntl(p[1], F_GETFL);
-		fcntl(p[1], F_SETFL, fl | O_NONBLOCK);
-		while (write(p[1], fill, sizeof(fill)) > 0)
-			;
-		fcntl(p[1], F_SETFL, fl); /* full, and blocking again */
-		w = fdopen(p[1], "w");
-		ck_assert_ptr_nonnull(w);
-		ck_assert_int_eq(us_stack_set_dump_stream(st, w), 0);
-		us_stack_request_dump(st);
-		poll(NULL, 0, 100); /* time for the thread to get stuck in write(2) */
-		for (int i = 0; i < 20; i++)
-			ck_assert_int_eq(us_getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
-		fcntl(p[0], F_SETFL, O_NONBLOCK);
-		for (int i = 0; i < 500 && !done; i++) {
-			struct pollfd pf = { .fd = p[0], .events = POLLIN };
-			poll(&pf, 1, 10);
-			drain(p[0], &got, &len);
-			done = got && strstr(got, "udp   UNCONN");
-		}
-		ck_assert(done);
-		free(got);
-		ck_assert_int_eq(us_stack_set_dump_stream(st, NULL), 0);
-		fclose(w);
-		close(p[0]);
-	}
+	w = dump_pipe(p, true);
+	ck_assert_int_eq(us_stack_set_dump_stream(st, w), 0);
+	us_stack_request_dump(st);
+	poll(NULL, 0, 100); /* time for the thread to get stuck in write(2) */
+	for (int i = 0; i < 20; i++)
+		ck_assert_int_eq(us_getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+	free(read_dump(p[0]));
+	dump_pipe_close(st, w, p);
 
 	/* stopped, the stack is driven again: the channel still answers (the driven check) */
 	us_stack_stop(st);

@@ -189,6 +189,29 @@ static void stack_send(struct tt *t, uint32_t off, uint32_t n)
  * MSS = MTU - 40 (§3.7.1), SACK-permitted (RFC 2018 §2), timestamps echoing the SYN's TSval (RFC
  * 7323 §3.2) and window scale (RFC 7323 §2.2), as the SYN offered all of them; the third segment
  * makes the connection ESTABLISHED and accept() returns it. */
+/* listen(2)'s backlog is capped at somaxconn (4096, Linux's default) and a negative one is 0, on
+ * the first listen and on one that changes a listener's backlog alike (Linux: inet_listen). */
+START_TEST(test_listen_backlog_cap)
+{
+	struct th h;
+	struct us_tcp *l;
+
+	th_setup(&h, true);
+	l = us_tcp_open(h.st);
+	ck_assert_int_eq(us_tcp_bind(l, 0, LPORT), 0);
+	ck_assert_int_eq(us_tcp_listen(l, 100000), 0);
+	ck_assert_uint_eq(((struct tcp_sock *)l)->backlog, 4096);
+	ck_assert_int_eq(us_tcp_listen(l, 1 << 20), 0);
+	ck_assert_uint_eq(((struct tcp_sock *)l)->backlog, 4096);
+	ck_assert_int_eq(us_tcp_listen(l, 7), 0);
+	ck_assert_uint_eq(((struct tcp_sock *)l)->backlog, 7);
+	ck_assert_int_eq(us_tcp_listen(l, -5), 0);
+	ck_assert_uint_eq(((struct tcp_sock *)l)->backlog, 0);
+	us_tcp_close(l);
+	th_teardown(&h);
+}
+END_TEST
+
 START_TEST(test_passive_open)
 {
 	struct tcp_topts o = { .mss = 1460, .sackp = true, .ts = true, .tsval = 12345, .wsok = true, .ws = 7 };
@@ -1058,6 +1081,7 @@ static Suite *tcp_suite(void)
 	TCase *tc;
 
 	tc = test_tcase("open");
+	tcase_add_test(tc, test_listen_backlog_cap);
 	tcase_add_test(tc, test_passive_open);
 	tcase_add_test(tc, test_passive_open_no_options);
 	tcase_add_test(tc, test_active_open);

@@ -51,24 +51,23 @@ static void peer_seg(struct tcp_seg *s)
 	th_send(&R.h, f, tcp_seg_frame(f, s));
 }
 
-/* The peer's ACK of everything below `ack`, with SACK blocks [b0, e0) ... (nsack of them). */
-static void peer_ack(uint32_t ack, int nsack, uint32_t (*blocks)[2])
+/* The peer's ACK of everything below `ack`, with one SACK block from segment `from` up to segment
+ * `to` (not included) when to > from. */
+static void peer_sack(uint32_t ack, uint32_t from, uint32_t to)
 {
 	struct tcp_seg s = { .seq = R.rcv, .ack = ack, .flags = TCPF_ACK, .win = 65535 };
 
-	s.o.nsack = (uint8_t)nsack;
-	for (int k = 0; k < nsack; k++) {
-		s.o.sack[k][0] = blocks[k][0];
-		s.o.sack[k][1] = blocks[k][1];
+	if (to > from) {
+		s.o.nsack = 1;
+		s.o.sack[0][0] = seg(from);
+		s.o.sack[0][1] = seg(to);
 	}
 	peer_seg(&s);
 }
 
-/* A SACK block from segment `from` up to segment `to` (not included). */
-static void sack_run(uint32_t (*b)[2], uint32_t from, uint32_t to)
+static void peer_ack(uint32_t ack)
 {
-	b[0][0] = seg(from);
-	b[0][1] = seg(to);
+	peer_sack(ack, 0, 0);
 }
 
 /* Clock to t0 + at (it only moves forward), timers firing on the way. */
@@ -102,12 +101,12 @@ static void expect_none_at(int line)
 #define EXPECT_SEG(seq, len) expect_seg_at(seq, len, __LINE__)
 #define NOTHING() expect_none_at(__LINE__)
 
-/* ESTABLISHED, passive, the peer offering MSS 1460 and SACK-permitted; its third segment RTT after
- * the SYN-ACK. tcp_recovery as given (0: the default, RACK and TLP). */
-static void rt_start(uint32_t recovery)
+/* ESTABLISHED, passive, the peer offering MSS 1460 and SACK-permitted when sackp; its third segment
+ * RTT after the SYN-ACK. tcp_recovery as given (0: the default, RACK and TLP). */
+static void rt_open(uint32_t recovery, bool sackp)
 {
 	struct tcp_seg syn = { .seq = PEER_ISN, .flags = TCPF_SYN, .win = 65535,
-			       .o = { .mss = SMSS, .sackp = true } };
+			       .o = { .mss = SMSS, .sackp = sackp } };
 	struct tcp_seg ack = { .flags = TCPF_ACK, .win = 65535 };
 	struct tcp_pkt sa;
 	int err = 1;
@@ -123,7 +122,7 @@ static void rt_start(uint32_t recovery)
 	ck_assert_int_eq(us_tcp_listen(R.l, 4), 0);
 	peer_seg(&syn);
 	ck_assert(tcp_pkt_next(&R.h, &sa));
-	ck_assert(sa.sackp);
+	ck_assert(sa.sackp == sackp);
 	th_advance(&R.h, RTT);
 	ack.seq = PEER_ISN + 1;
 	ack.ack = sa.seq + 1;
@@ -131,13 +130,18 @@ static void rt_start(uint32_t recovery)
 	R.c = us_tcp_accept(R.l, &err);
 	ck_assert_ptr_nonnull(R.c);
 	R.tp = (struct tcp_sock *)R.c;
-	ck_assert(R.tp->sack_ok);
+	ck_assert(R.tp->sack_ok == sackp);
 	ck_assert_uint_eq(R.tp->srtt_us, 10000);
 	ck_assert_uint_eq(R.tp->rto_us, 200000);
 	R.una = sa.seq + 1;
 	R.rcv = PEER_ISN + 1;
 	R.t0 = us_clock_now(&R.h.clock);
 	NOTHING();
+}
+
+static void rt_start(uint32_t recovery)
+{
+	rt_open(recovery, true);
 }
 
 static void rt_end(void)
@@ -154,49 +158,79 @@ static void stack_send(uint32_t off, uint32_t n)
 	ck_assert_int_eq(us_tcp_send(R.c, data + off, n), (int)n);
 }
 
-/* A lost retransmission, found without the RTO. Twelve segments to send, ten go at t0 (the initial
- * window, RFC 6928). At t0 + 10 ms the peer SACKs 2-4: segment 1 was sent before segment 4, which
- * was delivered in RACK.rtt = 10 ms, and with DupThresh segments SACKed and no reordering seen
- * reo_wnd is 0 (§6.2 step 4), so 1 is lost (step 5) and fast recovery resends it at once, alone
- * (cwnd = ssthresh = 5 segments, pipe = 7). As the peer SACKs 5-7 and 8-10, pipe falls and the new
- * segments 11 and 12 go (RFC 6675 rule 2). The retransmission of 1 is lost too. At t0 + 20 ms the
- * peer SACKs 11, sent after that retransmission and delivered in 10 ms: the retransmission is lost
- * (§6.2 step 5 - what RFC 6675 alone cannot see), so 1 goes a third time at t0 + 20 ms, not at the
- * RTO 200 ms after its second sending. */
-START_TEST(test_rack_lost_retransmission)
+/* The stack is given n full segments to send; the first `sent` of them go at once, in order. */
+static void send_segs_at(uint32_t n, uint32_t sent, int line)
 {
-	uint32_t s2_4[1][2], s2_7[1][2], s2_10[1][2], s2_11[1][2];
+	stack_send(0, n * SMSS);
+	for (uint32_t i = 1; i <= sent; i++)
+		expect_seg_at(seg(i), SMSS, line);
+}
 
-	rt_start(0);
-	sack_run(s2_4, 2, 5);
-	sack_run(s2_7, 2, 8);
-	sack_run(s2_10, 2, 11);
-	sack_run(s2_11, 2, 12);
-	stack_send(0, 12 * SMSS);
-	for (uint32_t i = 1; i <= 10; i++)
-		EXPECT_SEG(seg(i), SMSS);
+#define SEND_SEGS(n, sent) send_segs_at(n, sent, __LINE__)
+
+/* A lost tail: four segments go at t0 and the peer ACKs 1-2 at t0 + 10 ms; 3 and 4 stay out (3
+ * held for the peer's delayed ACK, RFC 1122 §4.2.3.2, or lost, 4 lost) and nothing goes. */
+static void tail_of_two(void)
+{
+	SEND_SEGS(4, 4);
 	NOTHING();
 	at(RTT);
-	peer_ack(seg(1), 1, s2_4);
+	peer_ack(seg(3));
+	NOTHING();
+}
+
+/* Twelve segments to send, ten go at t0 (the initial window, RFC 6928). At t0 + 10 ms the peer
+ * SACKs 2-4: segment 1 is lost and fast recovery resends it at once, alone (cwnd = ssthresh = 5
+ * segments, pipe = 7). As the peer SACKs 5-7 and 8-10, pipe falls and the new segments 11 and 12
+ * go (RFC 6675 rule 2). The retransmission of 1 is lost too, and at t0 + 20 ms the peer SACKs 11,
+ * sent after it. */
+static void lost_retransmission(void)
+{
+	SEND_SEGS(12, 10);
+	NOTHING();
+	at(RTT);
+	peer_sack(seg(1), 2, 5);
 	EXPECT_SEG(seg(1), SMSS);
 	NOTHING();
 	ck_assert(R.tp->flags & TF_IN_RECOVERY);
 	ck_assert_uint_eq(R.tp->cwnd, 5 * SMSS);
-	peer_ack(seg(1), 1, s2_7);
+	peer_sack(seg(1), 2, 8);
 	EXPECT_SEG(seg(11), SMSS);
 	NOTHING();
-	peer_ack(seg(1), 1, s2_10);
+	peer_sack(seg(1), 2, 11);
 	EXPECT_SEG(seg(12), SMSS);
 	NOTHING();
 	at(2 * RTT - 1);
 	NOTHING();
 	at(2 * RTT);
-	peer_ack(seg(1), 1, s2_11);
+	peer_sack(seg(1), 2, 12);
+}
+
+/* Four segments at t0; the network delays segment 1, so the peer's first ACK (t0 + 10 ms) SACKs 2
+ * only, and nothing goes. */
+static void reordered_first(void)
+{
+	SEND_SEGS(4, 4);
+	at(RTT);
+	peer_sack(seg(1), 2, 3);
+	NOTHING();
+}
+
+/* A lost retransmission, found without the RTO (lost_retransmission). When the peer SACKs 2-4,
+ * segment 1 was sent before segment 4, which was delivered in RACK.rtt = 10 ms, and with DupThresh
+ * segments SACKed and no reordering seen reo_wnd is 0 (§6.2 step 4), so 1 is lost (step 5). When
+ * the peer SACKs 11 at t0 + 20 ms, sent after the retransmission of 1 and delivered in 10 ms, the
+ * retransmission is lost (§6.2 step 5 - what RFC 6675 alone cannot see), so 1 goes a third time at
+ * t0 + 20 ms, not at the RTO 200 ms after its second sending. */
+START_TEST(test_rack_lost_retransmission)
+{
+	rt_start(0);
+	lost_retransmission();
 	EXPECT_SEG(seg(1), SMSS);
 	NOTHING();
 	/* the third copy arrives: everything is acknowledged and recovery ends */
 	at(3 * RTT);
-	peer_ack(seg(13), 0, NULL);
+	peer_ack(seg(13));
 	NOTHING();
 	ck_assert(!(R.tp->flags & TF_IN_RECOVERY));
 	ck_assert_int_eq(th_stat(&R.h, "Tcp", "RetransSegs"), 2);
@@ -212,26 +246,8 @@ END_TEST
  * IsLost does not look at time. */
 START_TEST(test_rack_off_lost_retransmission_waits_for_rto)
 {
-	uint32_t s2_4[1][2], s2_7[1][2], s2_10[1][2], s2_11[1][2];
-
 	rt_start(US_TCP_RECOVERY_ONLY);
-	sack_run(s2_4, 2, 5);
-	sack_run(s2_7, 2, 8);
-	sack_run(s2_10, 2, 11);
-	sack_run(s2_11, 2, 12);
-	stack_send(0, 12 * SMSS);
-	for (uint32_t i = 1; i <= 10; i++)
-		EXPECT_SEG(seg(i), SMSS);
-	at(RTT);
-	peer_ack(seg(1), 1, s2_4);
-	EXPECT_SEG(seg(1), SMSS);
-	peer_ack(seg(1), 1, s2_7);
-	EXPECT_SEG(seg(11), SMSS);
-	peer_ack(seg(1), 1, s2_10);
-	EXPECT_SEG(seg(12), SMSS);
-	NOTHING();
-	at(2 * RTT);
-	peer_ack(seg(1), 1, s2_11);
+	lost_retransmission();
 	NOTHING();
 	at(200 * MS - 1);
 	NOTHING();
@@ -242,25 +258,18 @@ START_TEST(test_rack_off_lost_retransmission_waits_for_rto)
 }
 END_TEST
 
-/* A lost tail, repaired by a loss probe (§7). Four segments go at t0; the fourth is lost. The peer
- * ACKs 1-2 at t0 + 10 ms and holds the ACK of 3 (its delayed ACK, RFC 1122 §4.2.3.2). With two
- * segments out the PTO is 2 * SRTT = 20 ms (§7.2), so at t0 + 30 ms - long before the RTO at t0 +
- * 210 ms - the probe goes: no new data to send, so the last segment, 4, again (§7.3). The peer,
- * now holding 3 and 4, ACKs both. That ACK reaches TLP.end_seq only; the next one past it, with no
- * D-SACK of the probe, says the probe repaired a loss, which gets fast recovery's reduction
- * (§7.4.2): ssthresh from the congestion control, cwnd down to it. */
+/* A lost tail, repaired by a loss probe (§7): tail_of_two, the fourth segment lost, the ACK of the
+ * third held. With two segments out the PTO is 2 * SRTT = 20 ms (§7.2), so at t0 + 30 ms - long
+ * before the RTO at t0 + 210 ms - the probe goes: no new data to send, so the last segment, 4,
+ * again (§7.3). The peer, now holding 3 and 4, ACKs both. That ACK reaches TLP.end_seq only; the
+ * next one past it, with no D-SACK of the probe, says the probe repaired a loss, which gets fast
+ * recovery's reduction (§7.4.2): ssthresh from the congestion control, cwnd down to it. */
 START_TEST(test_tlp_repairs_tail_loss)
 {
 	uint32_t cwnd;
 
 	rt_start(0);
-	stack_send(0, 4 * SMSS);
-	for (uint32_t i = 1; i <= 4; i++)
-		EXPECT_SEG(seg(i), SMSS);
-	NOTHING();
-	at(RTT);
-	peer_ack(seg(3), 0, NULL);
-	NOTHING();
+	tail_of_two();
 	at(RTT + 2 * RTT - 1);
 	NOTHING();
 	at(RTT + 2 * RTT);
@@ -269,7 +278,7 @@ START_TEST(test_tlp_repairs_tail_loss)
 	ck_assert_int_eq(th_stat(&R.h, "TcpExt", "TCPLossProbes"), 1);
 	ck_assert_int_eq(th_stat(&R.h, "Tcp", "RetransSegs"), 1);
 	at(4 * RTT);
-	peer_ack(seg(5), 0, NULL);
+	peer_ack(seg(5));
 	NOTHING();
 	ck_assert_int_eq(th_stat(&R.h, "TcpExt", "TCPLossProbeRecovery"), 0);
 	cwnd = R.tp->cwnd;
@@ -277,7 +286,7 @@ START_TEST(test_tlp_repairs_tail_loss)
 	stack_send(4 * SMSS, SMSS);
 	EXPECT_SEG(seg(5), SMSS);
 	at(5 * RTT);
-	peer_ack(seg(6), 0, NULL);
+	peer_ack(seg(6));
 	NOTHING();
 	ck_assert_int_eq(th_stat(&R.h, "TcpExt", "TCPLossProbeRecovery"), 1);
 	ck_assert_uint_ne(R.tp->ssthresh, UINT32_MAX);
@@ -297,9 +306,7 @@ END_TEST
 START_TEST(test_tlp_new_data)
 {
 	rt_start(0);
-	stack_send(0, 12 * SMSS);
-	for (uint32_t i = 1; i <= 10; i++)
-		EXPECT_SEG(seg(i), SMSS);
+	SEND_SEGS(12, 10);
 	NOTHING();
 	at(2 * RTT - 1);
 	NOTHING();
@@ -310,7 +317,7 @@ START_TEST(test_tlp_new_data)
 	ck_assert_int_eq(th_stat(&R.h, "TcpExt", "TCPLossProbes"), 1);
 	ck_assert_int_eq(th_stat(&R.h, "Tcp", "RetransSegs"), 0);
 	at(3 * RTT);
-	peer_ack(seg(13), 0, NULL);
+	peer_ack(seg(13));
 	NOTHING();
 	ck_assert_int_eq(th_stat(&R.h, "TcpExt", "TCPLossProbeRecovery"), 0);
 	ck_assert_uint_eq(R.tp->ssthresh, UINT32_MAX);
@@ -325,15 +332,10 @@ END_TEST
  * needed. */
 START_TEST(test_tlp_in_recovery)
 {
-	uint32_t s2_10[1][2];
-
 	rt_start(0);
-	sack_run(s2_10, 2, 11);
-	stack_send(0, 10 * SMSS);
-	for (uint32_t i = 1; i <= 10; i++)
-		EXPECT_SEG(seg(i), SMSS);
+	SEND_SEGS(10, 10);
 	at(RTT);
-	peer_ack(seg(1), 1, s2_10);
+	peer_sack(seg(1), 2, 11);
 	EXPECT_SEG(seg(1), SMSS);
 	NOTHING();
 	ck_assert(R.tp->flags & TF_IN_RECOVERY);
@@ -344,7 +346,7 @@ START_TEST(test_tlp_in_recovery)
 	NOTHING();
 	ck_assert_int_eq(th_stat(&R.h, "TcpExt", "TCPLossProbes"), 1);
 	at(4 * RTT);
-	peer_ack(seg(11), 0, NULL);
+	peer_ack(seg(11));
 	NOTHING();
 	ck_assert(!(R.tp->flags & TF_IN_RECOVERY));
 	ck_assert_int_eq(th_stat(&R.h, "TcpExt", "TCPTimeouts"), 0);
@@ -356,24 +358,17 @@ END_TEST
  * ends the episode with no reduction (§7.4.2). */
 START_TEST(test_tlp_dsack_no_reduction)
 {
-	uint32_t dsack4[1][2];
-
 	rt_start(0);
-	sack_run(dsack4, 4, 5);
-	stack_send(0, 4 * SMSS);
-	for (uint32_t i = 1; i <= 4; i++)
-		EXPECT_SEG(seg(i), SMSS);
-	at(RTT);
-	peer_ack(seg(3), 0, NULL);
+	tail_of_two();
 	at(3 * RTT);
 	EXPECT_SEG(seg(4), SMSS); /* the probe */
-	peer_ack(seg(5), 0, NULL); /* 3 and 4 were there: the delayed ACK, late */
-	peer_ack(seg(5), 1, dsack4); /* and the probe, a duplicate */
+	peer_ack(seg(5)); /* 3 and 4 were there: the delayed ACK, late */
+	peer_sack(seg(5), 4, 5); /* and the probe, a duplicate */
 	NOTHING();
 	stack_send(4 * SMSS, SMSS);
 	EXPECT_SEG(seg(5), SMSS);
 	at(4 * RTT);
-	peer_ack(seg(6), 0, NULL);
+	peer_ack(seg(6));
 	ck_assert_int_eq(th_stat(&R.h, "TcpExt", "TCPLossProbes"), 1);
 	ck_assert_int_eq(th_stat(&R.h, "TcpExt", "TCPLossProbeRecovery"), 0);
 	ck_assert_int_eq(th_stat(&R.h, "TcpExt", "TCPDSACKRecv"), 1);
@@ -382,34 +377,25 @@ START_TEST(test_tlp_dsack_no_reduction)
 }
 END_TEST
 
-/* Reordering within the window is not a loss. Four segments at t0; the network delays segment 1, so
- * the peer's first ACK (t0 + 10 ms) SACKs 2 only. One segment SACKed is fewer than DupThresh, so
- * reo_wnd = min_RTT / 4 = 2.5 ms (§6.2 step 4): segment 1 is not lost before t0 + 10 ms + 2.5 ms
- * (step 5), and the reordering timer is armed for then (with tcp_rack.c's 2 ms of slack, Linux's
- * TCP_TIMEOUT_MIN). Segment 1 arrives at t0 + 11 ms: nothing is resent, and RACK has now seen
- * reordering (step 3: delivered below RACK.fack, never resent). */
+/* Reordering within the window is not a loss (reordered_first). One segment SACKed is fewer than
+ * DupThresh, so reo_wnd = min_RTT / 4 = 2.5 ms (§6.2 step 4): segment 1 is not lost before t0 + 10
+ * ms + 2.5 ms (step 5), and the reordering timer is armed for then (with tcp_rack.c's 2 ms of slack,
+ * Linux's TCP_TIMEOUT_MIN). Segment 1 arrives at t0 + 11 ms: nothing is resent, and RACK has now
+ * seen reordering (step 3: delivered below RACK.fack, never resent). */
 START_TEST(test_rack_reordering_not_lost)
 {
-	uint32_t s2[1][2];
-
 	rt_start(0);
-	sack_run(s2, 2, 3);
-	stack_send(0, 4 * SMSS);
-	for (uint32_t i = 1; i <= 4; i++)
-		EXPECT_SEG(seg(i), SMSS);
-	at(RTT);
-	peer_ack(seg(1), 1, s2);
-	NOTHING();
+	reordered_first();
 	ck_assert_uint_eq(R.tp->rack_min_rtt_us, 10000);
 	ck_assert(!(R.tp->rack_flags & TCP_RACK_LOSS_PTO));
 	ck_assert_uint_eq(R.tp->deadline[TCP_T_LOSS], R.t0 + RTT + RTT / 4 + 2 * MS);
 	at(RTT + MS);
-	peer_ack(seg(3), 0, NULL);
+	peer_ack(seg(3));
 	NOTHING();
 	ck_assert(tcp_sack_rack(R.tp) && tcp_sack_rack(R.tp)->reordering_seen);
 	at(RTT + 10 * MS);
 	NOTHING(); /* the reordering timer's time has passed: nothing */
-	peer_ack(seg(5), 0, NULL);
+	peer_ack(seg(5));
 	NOTHING();
 	ck_assert_int_eq(th_stat(&R.h, "Tcp", "RetransSegs"), 0);
 	ck_assert_int_eq(th_stat(&R.h, "TcpExt", "TCPSackRecovery"), 0);
@@ -423,16 +409,8 @@ END_TEST
  * 5681 would wait for three. */
 START_TEST(test_rack_reordering_timer)
 {
-	uint32_t s2[1][2];
-
 	rt_start(0);
-	sack_run(s2, 2, 3);
-	stack_send(0, 4 * SMSS);
-	for (uint32_t i = 1; i <= 4; i++)
-		EXPECT_SEG(seg(i), SMSS);
-	at(RTT);
-	peer_ack(seg(1), 1, s2);
-	NOTHING();
+	reordered_first();
 	at(RTT + RTT / 4 + 2 * MS - 1);
 	NOTHING();
 	at(RTT + RTT / 4 + 2 * MS);
@@ -449,34 +427,9 @@ END_TEST
  * for at 2 * SRTT after the last ACK, with the last segment. */
 START_TEST(test_tlp_without_sack)
 {
-	struct tcp_seg syn = { .seq = PEER_ISN, .flags = TCPF_SYN, .win = 65535, .o = { .mss = SMSS } };
-	struct tcp_seg ack = { .flags = TCPF_ACK, .win = 65535 };
-	struct tcp_pkt sa;
-	int err;
-
-	memset(&R, 0, sizeof(R));
-	th_setup(&R.h, true);
-	R.l = us_tcp_open(R.h.st);
-	ck_assert_int_eq(us_tcp_bind(R.l, 0, LPORT), 0);
-	ck_assert_int_eq(us_tcp_listen(R.l, 4), 0);
-	peer_seg(&syn);
-	ck_assert(tcp_pkt_next(&R.h, &sa));
-	th_advance(&R.h, RTT);
-	ack.seq = PEER_ISN + 1;
-	ack.ack = sa.seq + 1;
-	peer_seg(&ack);
-	R.c = us_tcp_accept(R.l, &err);
-	ck_assert_ptr_nonnull(R.c);
-	R.tp = (struct tcp_sock *)R.c;
-	ck_assert(!R.tp->sack_ok && !tcp_rack_on(R.tp));
-	R.una = sa.seq + 1;
-	R.rcv = PEER_ISN + 1;
-	R.t0 = us_clock_now(&R.h.clock);
-	stack_send(0, 4 * SMSS);
-	for (uint32_t i = 1; i <= 4; i++)
-		EXPECT_SEG(seg(i), SMSS);
-	at(RTT);
-	peer_ack(seg(3), 0, NULL);
+	rt_open(0, false);
+	ck_assert(!tcp_rack_on(R.tp));
+	tail_of_two();
 	at(3 * RTT - 1);
 	NOTHING();
 	at(3 * RTT);
@@ -503,11 +456,7 @@ START_TEST(test_recovery_config)
 	rt_end();
 	rt_start(US_TCP_RECOVERY_ONLY);
 	ck_assert(!tcp_rack_on(R.tp) && !tcp_tlp_on(R.tp));
-	stack_send(0, 4 * SMSS);
-	for (uint32_t i = 1; i <= 4; i++)
-		EXPECT_SEG(seg(i), SMSS);
-	at(RTT);
-	peer_ack(seg(3), 0, NULL);
+	tail_of_two();
 	at(RTT + 200 * MS - 1);
 	NOTHING();
 	at(RTT + 200 * MS);
