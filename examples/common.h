@@ -72,7 +72,7 @@ struct ex_opts {
 	"  --latency       time every packet layer by layer; the table prints at exit\n"          \
 	"  --pkttrace      print every frame in and out, decoded, and TCP state changes to stderr\n" \
 	"  --vnet-hdr      TAP offloads: 64 KB TCP frames and partial checksums both ways\n"        \
-	"                  (IFF_VNET_HDR; off under --pcap and the faults, whose wrappers take none)\n" \
+	"                  (IFF_VNET_HDR; --pcap then records 64 KB frames, the faults harm them whole)\n" \
 	"  --stats-every S print the counters and the socket table to stderr every S seconds\n"   \
 	"                  (SIGUSR1 prints them at once)\n"                                         \
 	"  --ctl PATH      answer ustack-stat on the UNIX socket PATH\n"                            \

@@ -6,6 +6,9 @@
  * in a fixed order - drop, corrupt, duplicate, reorder, delay - and one random number is drawn for
  * each, whatever happened before, so the same seed and the same frames give the same faults.
  *
+ * The wrapper passes the device's offloads through (netdev_wrap): a GSO frame (docs/offload.md) is
+ * dropped, duplicated, reordered or delayed whole, and a corrupted frame loses its checksum status.
+ *
  * A reordered frame waits until the next frame in its direction has passed (then follows it), or
  * until reorder_max_ns if none comes. A delayed frame waits delay_ns on the stack's clock. Held
  * frames are released from poll and xmit, and next_deadline tells the stack loop when to come back.
@@ -197,6 +200,12 @@ static void fault_corrupt(struct fault_dir *d, struct sk_buff *skb)
 		return;
 	off = lo + (uint32_t)((r >> 3) % (skb->len - lo));
 	skb->data[off] ^= (uint8_t)(1u << (r & 7));
+	/* what a device said of the transport checksum (verified, or partial for the other end to
+	 * complete: TAP with IFF_VNET_HDR) was said of the frame before the flip: forget it, so that
+	 * a checksum catches the corruption - the receiving stack's, or for a partial one the
+	 * kernel's, which finds only the pseudo-header sum (a GSO frame without NEEDS_CSUM is refused
+	 * by the kernel outright) - rather than a device vouching for it */
+	skb->ip_summed = SKB_CSUM_NONE;
 }
 
 static void fault_frame(struct netdev *dev, int dir, struct sk_buff *skb, uint64_t now)

@@ -21,8 +21,10 @@
  * with a virtio_net_hdr in front (IFF_VNET_HDR) and advertises NETDEV_F_VNET_HDR | NETDEV_F_HW_CSUM |
  * NETDEV_F_TSO4 | NETDEV_F_RXCSUM: frames of up to 64 KB carrying TCPv4 segments and partial checksums
  * go both ways, described per skb by skb->ip_summed, csum_start/csum_offset and skb_shinfo()->gso_*.
- * A pair device can do the same for tests. Wrappers (capture, fault) advertise nothing, so the stack
- * sends ordinary MTU-sized frames with full checksums through them.
+ * A pair device can do the same for tests. Wrappers (capture, fault) advertise the features of the
+ * device they wrap: the capture records GSO frames whole, with their partial checksums (as tcpdump
+ * on a TSO device shows them), and the fault wrapper harms a GSO frame whole; a frame it corrupts
+ * loses its checksum status (ip_summed back to SKB_CSUM_NONE), so that a checksum still catches it.
  */
 #ifndef USTACK_NETDEV_H
 #define USTACK_NETDEV_H

@@ -557,6 +557,49 @@ START_TEST(test_gso_receive)
 }
 END_TEST
 
+/* The fault wrapper passes the offloads through; a frame it corrupts loses its checksum status, so
+ * that a checksum catches the flip instead of the device's word vouching for the frame. */
+START_TEST(test_fault_corrupt_forgets_csum)
+{
+	static uint8_t f[14 + 40 + 3 * MSS];
+	struct netdev_pair_config pc = { 0 };
+	struct netdev_fault_config fc = { .seed = 7, .rx = true };
+	struct netdev *a, *b, *w;
+	struct sk_buff *skb;
+	uint32_t len = vf_build(f, 0x0800, 6, 3 * MSS), diff = 0;
+
+	pc.a = (struct netdev_config){ .pool = t_pool, .clock = &t_clock, .vnet_hdr = true };
+	pc.b = pc.a;
+	for (int corrupt = 0; corrupt <= 1; corrupt++) {
+		ck_assert_int_eq(netdev_pair_create(&pc, &a, &b), 0);
+		fc.corrupt = corrupt;
+		w = netdev_fault_wrap(a, &fc);
+		ck_assert_ptr_nonnull(w);
+		ck_assert_uint_eq(w->features, a->features);
+		skb = vf_skb(f, len);
+		skb->ip_summed = SKB_CSUM_PARTIAL;
+		skb->csum_start = (uint16_t)(skb_headroom(skb) + 34);
+		skb->csum_offset = 16;
+		skb_shinfo(skb)->gso_size = MSS;
+		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV4;
+		netdev_xmit(b, skb);
+		netdev_flush(b);
+		netdev_poll(w, 8);
+		ck_assert_uint_eq(netdev_rx_burst(w, &skb, 1), 1);
+		ck_assert_uint_eq(skb->len, len);
+		ck_assert_uint_eq(skb_shinfo(skb)->gso_size, MSS);
+		diff = 0;
+		for (uint32_t i = 0; i < len; i++)
+			diff += (uint32_t)__builtin_popcount(skb->data[i] ^ f[i]);
+		ck_assert_uint_eq(diff, (uint32_t)corrupt);
+		ck_assert_uint_eq(skb->ip_summed, corrupt ? SKB_CSUM_NONE : SKB_CSUM_PARTIAL);
+		skb_free(skb);
+		netdev_close(w);
+		netdev_close(b);
+	}
+}
+END_TEST
+
 /* A pair end with offloads and one without do not make a wire. */
 START_TEST(test_pair_vnet_both_ends)
 {
@@ -585,6 +628,7 @@ int main(void)
 	tcase_add_test(tc, test_vnet_hdr_good);
 	tcase_add_test(tc, test_vnet_hdr_malformed);
 	tcase_add_test(tc, test_pair_vnet_both_ends);
+	tcase_add_test(tc, test_fault_corrupt_forgets_csum);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tt, test_gso_transmit);
 	tcase_add_test(tt, test_no_offload_mss_frames);
