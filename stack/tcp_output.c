@@ -269,13 +269,16 @@ static int tcp_transmit_skb(struct tcp_sock *tp, struct sk_buff *skb)
 #define TCP_GSO_MAX_PAYLOAD (65536u - 14u - 20u - 60u)
 
 /* Send n consecutive unsent write-queue skbs from first on, bytes of payload in all, as one GSO frame:
- * their payloads copied into one buffer behind one header, gso_size the MSS. Each skb is marked sent
- * as tcp_transmit_skb marks it, with its own transmit time for RACK. */
+ * their payloads copied into one buffer behind one header, gso_size the MSS. Once IP has taken the
+ * frame each skb is marked sent as tcp_transmit_skb marks it, with its own transmit time for RACK;
+ * when IP refuses it (-EMSGSIZE: the route's device does not segment, or the path MTU fell below a
+ * segment) they stay unsent. */
 static int tcp_transmit_gso(struct tcp_sock *tp, struct sk_buff *first, uint32_t n, uint32_t bytes)
 {
-	struct sk_buff *out = skb_alloc(tp->st->pool, SKB_MAX_HEADER + bytes), *skb = first, *last = NULL;
+	struct sk_buff *out = skb_alloc(tp->st->pool, SKB_MAX_HEADER + bytes), *skb = first, *last = first;
 	uint8_t flags = TCPF_ACK;
 	uint32_t seq = TCP_SKB_CB(first)->seq;
+	int r;
 
 	if (!out)
 		return -ENOBUFS;
@@ -286,9 +289,23 @@ static int tcp_transmit_gso(struct tcp_sock *tp, struct sk_buff *first, uint32_t
 	out->lat_last_ns = first->lat_last_ns;
 	lat_tx_segment(tp->st, out, first);
 	for (uint32_t i = 0; i < n; i++, skb = skb->next) {
+		skb_put_data(out, skb->data, skb->len);
+		last = skb;
+	}
+	/* PSH as tcp_transmit_skb sets it, on the frame whose last segment ends the queued data (a
+	 * device puts it on that last segment alone) */
+	if (!last->next || (!last->next->len && !last->next->next))
+		flags |= TCPF_PSH;
+	skb_shinfo(out)->gso_size = tp->mss;
+	skb_shinfo(out)->gso_type = SKB_GSO_TCPV4;
+	skb_shinfo(out)->gso_segs = (uint16_t)n;
+	r = tcp_emit(tp, out, seq, flags);
+	if (r == -EMSGSIZE)
+		return r;
+	skb = first;
+	for (uint32_t i = 0; i < n; i++, skb = skb->next) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
-		skb_put_data(out, skb->data, skb->len);
 		if (i)
 			skb->lat_next = 0; /* out now, untimed: the frame is timed by its first */
 		if (!tp->ts_ok && !(tp->flags & TF_RTT_TIMING)) {
@@ -299,16 +316,8 @@ static int tcp_transmit_gso(struct tcp_sock *tp, struct sk_buff *first, uint32_t
 		cb->sent = 1;
 		cb->sent_ns = tcp_rack_stamp(tp);
 		cb->lost = 0;
-		last = skb;
 	}
-	/* PSH as tcp_transmit_skb sets it, on the frame whose last segment ends the queued data (a
-	 * device puts it on that last segment alone) */
-	if (!last->next || (!last->next->len && !last->next->next))
-		flags |= TCPF_PSH;
-	skb_shinfo(out)->gso_size = tp->mss;
-	skb_shinfo(out)->gso_type = SKB_GSO_TCPV4;
-	skb_shinfo(out)->gso_segs = (uint16_t)n;
-	return tcp_emit(tp, out, seq, flags);
+	return r;
 }
 
 /* How many write-queue skbs from skb on (which may go now: it passed tcp_output's checks) can leave
@@ -422,13 +431,22 @@ void tcp_output(struct tcp_sock *tp)
 			/* the FIN occupies a sequence number but no window */
 		}
 		if (gso_n > 1) {
-			if (tcp_transmit_gso(tp, skb, gso_n, gso_bytes) < 0)
+			int r = tcp_transmit_gso(tp, skb, gso_n, gso_bytes);
+
+			if (r == -EMSGSIZE) {
+				/* IP would not take a GSO frame on this route any more: one segment at a
+				 * time, with checksums done here, from now on */
+				tp->flags &= (uint16_t)~TF_OFFLOAD;
+				gso_n = 1;
+			} else if (r < 0) {
 				break;
-			while (--gso_n)
-				last = last->next;
-		} else if (tcp_transmit_skb(tp, skb) < 0) {
-			break;
+			} else {
+				while (--gso_n)
+					last = last->next;
+			}
 		}
+		if (gso_n == 1 && tcp_transmit_skb(tp, skb) < 0)
+			break;
 		sent = true;
 		if (seq_gt(TCP_SKB_CB(last)->end_seq, tp->snd_nxt))
 			tp->snd_nxt = TCP_SKB_CB(last)->end_seq;

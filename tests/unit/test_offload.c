@@ -600,6 +600,67 @@ START_TEST(test_fault_corrupt_forgets_csum)
 }
 END_TEST
 
+/* A connection that began on an offloading device whose route now leads to one without (here: the
+ * same device with its features taken away): ip_output completes the partial checksum in software,
+ * and refuses a GSO frame, which nothing would segment (IpOutDiscards); TCP then sends the same
+ * segments at once one MSS-sized frame each, with its own checksums from then on. */
+START_TEST(test_offload_route_without_features)
+{
+	static uint8_t data[3 * MSS], got[3 * MSS];
+	struct th t;
+	struct us_tcp *l, *c;
+	struct sk_buff *skb;
+	uint32_t iss, rcvd = 0;
+	int64_t discards;
+	uint8_t f[128];
+
+	th_setup_vnet(&t, true, true);
+	for (uint32_t i = 0; i < sizeof(data); i++)
+		data[i] = vf_out(i);
+	c = vf_establish(&t, &l, &iss, true);
+	us_stack_netdev(t.st, t.ifindex)->features = NETDEV_F_VNET_HDR;
+	ck_assert_int_eq(us_tcp_send(c, data, 100), 100);
+	skb = vf_next(&t);
+	ck_assert_ptr_nonnull(skb);
+	ck_assert_uint_eq(skb->ip_summed, SKB_CSUM_NONE); /* completed before it left */
+	vf_finish_and_check(skb);
+	ck_assert_mem_eq(skb->data + 54, data, 100);
+	skb_free(skb);
+	vf_send(&t, f, vf_seg(f, PEER_ISS + 1, iss + 1 + 100, 0x10, NULL, 0, 0, 0, false), false, 0, 0);
+	rcvd = 100;
+
+	discards = th_stat(&t, "Ip", "OutDiscards");
+	ck_assert_int_eq(us_tcp_send(c, data + 100, sizeof(data) - 100), (int)sizeof(data) - 100);
+	ck_assert_int_eq(th_stat(&t, "Ip", "OutDiscards"), discards + 1);
+	for (int round = 0; round < 20 && rcvd < sizeof(data); round++) {
+		while ((skb = vf_next(&t)) != NULL) {
+			const uint8_t *tcp = skb->data + 34;
+			uint32_t thl = (uint32_t)(tcp[12] >> 4) * 4, plen = skb->len - 34 - thl;
+			uint32_t seq = get_be32(tcp + 4) - (iss + 1);
+
+			ck_assert_uint_eq(skb_shinfo(skb)->gso_size, 0);
+			ck_assert_uint_eq(skb->ip_summed, SKB_CSUM_NONE);
+			ck_assert_uint_le(plen, MSS);
+			vf_finish_and_check(skb);
+			if (seq == rcvd && plen) {
+				memcpy(got + seq, tcp + thl, plen);
+				rcvd += plen;
+			}
+			skb_free(skb);
+			vf_send(&t, f, vf_seg(f, PEER_ISS + 1, iss + 1 + rcvd, 0x10, NULL, 0, 0, 0, false),
+				false, 0, 0);
+		}
+		th_advance(&t, 1000000);
+	}
+	ck_assert_uint_eq(rcvd, sizeof(data));
+	ck_assert_int_eq(th_stat(&t, "Tcp", "RetransSegs"), 0); /* sent once each: nothing waited for a timer */
+	ck_assert_mem_eq(got + 100, data + 100, sizeof(data) - 100);
+	us_tcp_close(c);
+	us_tcp_close(l);
+	th_teardown(&t);
+}
+END_TEST
+
 /* A pair end with offloads and one without do not make a wire. */
 START_TEST(test_pair_vnet_both_ends)
 {
@@ -634,6 +695,7 @@ int main(void)
 	tcase_add_test(tt, test_no_offload_mss_frames);
 	tcase_add_test(tt, test_gso_receive);
 	tcase_add_test(tt, test_gso_lost_frame_sack);
+	tcase_add_test(tt, test_offload_route_without_features);
 	suite_add_tcase(s, tt);
 	return test_run(s);
 }
