@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/sockios.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -998,6 +999,26 @@ int us_ioctl(int fd, unsigned long request, ...)
 			*arg = skb ? (int)skb->len : 0; /* the next datagram (SIOCINQ) */
 		} else if (f->kind == SK_PING) {
 			*arg = f->ping && skb_peek(&f->ping->rx) ? (int)skb_peek(&f->ping->rx)->len : 0;
+		} else {
+			r = -ENOTTY;
+		}
+		break;
+	case SIOCOUTQ:
+		/* Linux's tcp_ioctl: bytes not yet acknowledged, write_seq - snd_una, so a FIN sent
+		 * or queued counts one; 0 while the handshake runs; a listener has no send queue */
+		if (f->kind == SK_TCP) {
+			const struct tcp_sock *tp = f->tp;
+			const struct sk_buff *last = skb_peek_tail(&tp->write_q);
+
+			if (tp->state == TCP_LISTEN)
+				r = -EINVAL;
+			else if (tp->state == TCP_SYN_SENT || tp->state == TCP_SYN_RECEIVED)
+				*arg = 0;
+			else
+				*arg = (int)tp->write_q.bytes +
+				       (last && (TCP_SKB_CB(last)->flags & TCPF_FIN) ? 1 : 0);
+		} else if (f->kind == SK_UDP || f->kind == SK_PING) {
+			*arg = 0; /* a datagram leaves at once: nothing waits in a send buffer */
 		} else {
 			r = -ENOTTY;
 		}

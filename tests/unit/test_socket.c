@@ -7,10 +7,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -601,6 +603,47 @@ START_TEST(test_driven_nonblocking)
 }
 END_TEST
 
+/* ioctl SIOCOUTQ (TIOCOUTQ): the bytes not yet acknowledged, as Linux's tcp_ioctl counts them
+ * (write_seq - snd_una: data, and the FIN once the sending side is shut); EINVAL on a listener. A
+ * sender that must know its peer has everything (examples/bulk) waits for it to reach 0. */
+START_TEST(test_ioctl_outq)
+{
+	struct two t;
+	struct sockaddr_in dst = sin_of(B_IP, 23), any = sin_of(0, 23);
+	int lfd, cfd, sfd, q = -1;
+	char buf[64];
+
+	two_up(&t, NULL, NULL);
+	lfd = us_socket_on(t.b, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_eq(us_bind(lfd, SA(&any), sizeof(any)), 0);
+	ck_assert_int_eq(us_listen(lfd, 4), 0);
+	ck_assert_int_eq(us_ioctl(lfd, SIOCOUTQ, &q), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	cfd = us_socket_on(t.a, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_eq(us_connect(cfd, SA(&dst), sizeof(dst)), -1);
+	ck_assert_int_eq(us_ioctl(cfd, SIOCOUTQ, &q), 0);
+	ck_assert_int_eq(q, 0); /* SYN-SENT: 0, as Linux */
+	two_run(&t, 10 * US_NSEC_PER_MSEC);
+	sfd = us_accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+	ck_assert_int_ge(sfd, 3);
+	ck_assert_int_eq(us_send(cfd, "0123456789", 10, 0), 10);
+	ck_assert_int_eq(us_ioctl(cfd, SIOCOUTQ, &q), 0);
+	ck_assert_int_eq(q, 10);
+	ck_assert_int_eq(us_shutdown(cfd, SHUT_WR), 0);
+	ck_assert_int_eq(us_ioctl(cfd, TIOCOUTQ, &q), 0); /* the same request under its tty name */
+	ck_assert_int_eq(q, 11);			    /* and the FIN */
+	two_run(&t, 10 * US_NSEC_PER_MSEC);
+	ck_assert_int_eq(us_ioctl(cfd, SIOCOUTQ, &q), 0);
+	ck_assert_int_eq(q, 0); /* everything acknowledged, unread or not */
+	ck_assert_int_eq(us_recv(sfd, buf, sizeof(buf), 0), 10);
+	us_close(sfd);
+	us_close(cfd);
+	us_close(lfd);
+	two_run(&t, 200 * US_NSEC_PER_SEC);
+	two_down(&t);
+}
+END_TEST
+
 /* The peer vanishes (b's address is gone, nothing answers): with a short RTO and few retries, the
  * send side gives up with ETIMEDOUT (RFC 9293 §3.8.3, R2), delivered by recv and SO_ERROR. */
 START_TEST(test_driven_timeout)
@@ -733,6 +776,7 @@ static Suite *socket_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("driven");
 	tcase_add_test(tc, test_driven_nonblocking);
+	tcase_add_test(tc, test_ioctl_outq);
 	tcase_add_test(tc, test_driven_timeout);
 	tcase_add_test(tc, test_driven_tcp_knobs);
 	suite_add_tcase(s, tc);
