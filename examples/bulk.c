@@ -16,10 +16,13 @@
  *   head -c 100M /dev/zero | nc -N 198.18.0.2 5001
  */
 #include <errno.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
 
 #include "common.h"
 
@@ -167,7 +170,32 @@ static int sink(long port, bool once, size_t bufsz, double end, FILE *out)
 	return status;
 }
 
-/* The source: N bytes, our FIN, and the sink's close. Returns the exit status. */
+/* The sink has closed its side; a sink that half-closes before it has read everything (nc -N with
+ * nothing to send) says nothing of what arrived, so wait, up to timeout_ms, until SIOCOUTQ says
+ * every byte and our FIN are acknowledged, as a kernel sender's orphaned socket would go on
+ * delivering after exit. 0 when they are, else 1 with a message. */
+static int outq_drained(int fd, int timeout_ms)
+{
+	double until = ex_seconds() + timeout_ms / 1000.0;
+	int q = -1;
+
+	for (;;) {
+		if (us_ioctl(fd, SIOCOUTQ, &q) != 0) {
+			fprintf(stderr, "bulk: SIOCOUTQ: %s\n", strerror(errno));
+			return 1;
+		}
+		if (q == 0)
+			return 0;
+		if (ex_seconds() >= until)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+	fprintf(stderr, "bulk: the sink closed with %d bytes not acknowledged after %d ms\n", q, timeout_ms);
+	return 1;
+}
+
+/* The source: N bytes, our FIN, the sink's close, and our bytes all acknowledged. Returns the exit
+ * status. */
 static int source(const struct sockaddr_in *to, uint64_t bytes, size_t bufsz, int timeout_ms, double end)
 {
 	uint8_t *buf = malloc(bufsz), extra[512];
@@ -211,7 +239,7 @@ static int source(const struct sockaddr_in *to, uint64_t bytes, size_t bufsz, in
 			ssize_t r = us_recv(fd, extra, sizeof(extra), MSG_DONTWAIT);
 			int w;
 			if (r == 0) {
-				status = 0;
+				status = outq_drained(fd, timeout_ms);
 				break;
 			}
 			if (r > 0)
