@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -55,6 +56,7 @@ struct ops {
 	int (*getsockname)(int fd, struct sockaddr *addr, socklen_t *addrlen);
 	int (*getpeername)(int fd, struct sockaddr *addr, socklen_t *addrlen);
 	int (*fcntl)(int fd, int cmd, int arg); /* the argument is always passed (0 when unused) */
+	int (*ioctl)(int fd, unsigned long request, int *arg);
 	int (*poll)(struct pollfd *fds, nfds_t nfds, int timeout);
 	/* Wait a little for the network: segments in flight arrive and are answered. */
 	void (*settle)(void);

@@ -813,6 +813,50 @@ static void row_fcntl_bad_cmd(struct run *r)
 	sd_drop(r, fd);
 }
 
+/* ioctl FIONREAD and SIOCOUTQ (Linux's tcp_ioctl, udp_ioctl): a fresh socket has 0 queued either
+ * way, a listener refuses both with EINVAL; on a connection, FIONREAD is the unread bytes and
+ * SIOCOUTQ the unacknowledged ones, 0 once the peer's ACK came. (Not the FIN's: Linux's receiver
+ * delays the ACK of a FIN, in pingpong mode after tcp_fin, where ustack's answers at once; the
+ * FIN's count is test_socket's test_ioctl_outq.) */
+static void row_ioctl_queues(struct run *r)
+{
+	const struct ops *o = r->o;
+	int t = FD("socket", o->socket_client(AF_INET, SOCK_STREAM, 0));
+	int u = FD("udp socket", o->socket_client(AF_INET, SOCK_DGRAM, 0));
+	int l = FD("listener", o->socket_server(AF_INET, SOCK_STREAM, 0));
+	struct sockaddr_in a = sd_sin4(o->server_addr, 0);
+	int c, s, v;
+
+	v = -1;
+	RC("fresh SIOCOUTQ", o->ioctl(t, SIOCOUTQ, &v));
+	sd_note(r, "value %d", v);
+	v = -1;
+	RC("fresh FIONREAD", o->ioctl(t, FIONREAD, &v));
+	sd_note(r, "value %d", v);
+	v = -1;
+	RC("udp SIOCOUTQ", o->ioctl(u, SIOCOUTQ, &v));
+	sd_note(r, "value %d", v);
+	RC("bind", o->bind(l, SA(&a), sizeof(a)));
+	RC("listen", o->listen(l, 4));
+	RC("listener SIOCOUTQ", o->ioctl(l, SIOCOUTQ, &v));
+	RC("listener FIONREAD", o->ioctl(l, FIONREAD, &v));
+	sd_tcp_conn(r, &c, &s);
+	RC("send 100", o->send(c, "0123456789012345678901234567890123456789012345678901234567890123456789"
+				  "012345678901234567890123456789", 100, MSG_NOSIGNAL));
+	o->settle();
+	v = -1;
+	RC("sender SIOCOUTQ", o->ioctl(c, SIOCOUTQ, &v));
+	sd_note(r, "value %d", v);
+	v = -1;
+	RC("receiver FIONREAD", o->ioctl(s, FIONREAD, &v));
+	sd_note(r, "value %d", v);
+	sd_drop(r, c);
+	sd_drop(r, s);
+	sd_drop(r, l);
+	sd_drop(r, t);
+	sd_drop(r, u);
+}
+
 /* poll(2) on fresh sockets: a TCP socket that is not connected is writable and hung up (Linux
  * tcp_poll: CLOSED -> POLLHUP), a UDP socket writable; a negative fd is ignored. */
 static void row_poll_fresh(struct run *r)
@@ -911,6 +955,7 @@ const struct row sd_rows_b[] = {
 	{ "udp_connect_filter_and_unspec", row_udp_connect_filter_and_unspec },
 	{ "fcntl_flags", row_fcntl_flags },
 	{ "fcntl_bad_cmd", row_fcntl_bad_cmd },
+	{ "ioctl_queues", row_ioctl_queues },
 	{ "poll_fresh", row_poll_fresh },
 	{ "poll_listener", row_poll_listener },
 	{ "poll_connected", row_poll_connected },

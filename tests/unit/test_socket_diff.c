@@ -111,6 +111,11 @@ static int lx_fcntl(int fd, int cmd, int arg)
 	return fcntl(fd, cmd, arg);
 }
 
+static int lx_ioctl(int fd, unsigned long request, int *arg)
+{
+	return ioctl(fd, request, arg);
+}
+
 static int lx_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
 	return poll(fds, nfds, timeout);
@@ -143,6 +148,7 @@ static struct ops linux_ops = {
 	.getsockname = lx_getsockname,
 	.getpeername = lx_getpeername,
 	.fcntl = lx_fcntl,
+	.ioctl = lx_ioctl,
 	.poll = lx_poll,
 	.settle = lx_settle,
 	.server_addr = LO_IP,
@@ -186,6 +192,11 @@ static int us_fcntl3(int fd, int cmd, int arg)
 	return us_fcntl(fd, cmd, arg);
 }
 
+static int us_ioctl3(int fd, unsigned long request, int *arg)
+{
+	return us_ioctl(fd, request, arg);
+}
+
 /* Two stack threads over an in-memory wire: a round trip takes microseconds when the machine is
  * idle; 100 ms leaves room for a loaded one. */
 static void us_settle(void)
@@ -214,6 +225,7 @@ static const struct ops ustack_ops = {
 	.getsockname = us_getsockname,
 	.getpeername = us_getpeername,
 	.fcntl = us_fcntl3,
+	.ioctl = us_ioctl3,
 	.poll = us_poll,
 	.settle = us_settle,
 	.server_addr = SERVER_IP,
