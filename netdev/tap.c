@@ -32,6 +32,29 @@ struct tap_dev {
 	struct sk_buff *spare; /* a receive buffer kept from a read that found nothing */
 };
 
+/* A receive buffer of room bytes after the headroom: the one kept from the last poll, or a new one.
+ * NULL when the pool has none: then the next frame is read into nothing, as a NIC out of
+ * descriptors drops it, and counted (*n is what that read returned; < 0: no frame was waiting). */
+static struct sk_buff *tap_rx_buffer(struct netdev *dev, uint32_t room, ssize_t *n)
+{
+	struct tap_dev *t = dev->priv;
+	struct sk_buff *skb = t->spare;
+	uint8_t sink[64];
+
+	t->spare = NULL;
+	if (!skb) {
+		skb = skb_alloc(dev->pool, SKB_MAX_HEADER + room);
+		if (skb)
+			skb_reserve(skb, SKB_MAX_HEADER);
+	}
+	if (skb)
+		return skb;
+	*n = read(t->fd, sink, sizeof(sink));
+	if (*n >= 0)
+		dev->stats.rx_dropped++;
+	return NULL;
+}
+
 /* Read frames with their virtio_net_hdr into a buffer that holds the largest GSO frame. A frame of
  * ordinary size is copied into a buffer of its own (at most an MTU's worth of bytes), so that the
  * large buffer is used again and a queue of small segments does not hold 64 KB each; a GSO frame
@@ -43,25 +66,17 @@ static int tap_poll_vnet(struct netdev *dev, uint32_t budget)
 	uint32_t done = 0;
 
 	while (done < budget) {
-		struct sk_buff *skb = t->spare, *out;
+		struct sk_buff *skb, *out;
 		uint8_t vh[NETDEV_VNET_HDR_LEN];
 		struct netdev_vnet_hdr h;
 		struct iovec iov[2];
 		ssize_t n;
 		uint32_t flen;
 
-		t->spare = NULL;
+		skb = tap_rx_buffer(dev, room, &n);
 		if (!skb) {
-			skb = skb_alloc(dev->pool, SKB_MAX_HEADER + room);
-			if (skb)
-				skb_reserve(skb, SKB_MAX_HEADER);
-		}
-		if (!skb) {
-			uint8_t sink[64];
-			n = read(t->fd, sink, sizeof(sink));
 			if (n < 0)
 				break;
-			dev->stats.rx_dropped++;
 			continue;
 		}
 		iov[0] = (struct iovec){ .iov_base = vh, .iov_len = sizeof(vh) };
@@ -124,23 +139,13 @@ static int tap_poll(struct netdev *dev, uint32_t budget)
 	if (t->vnet)
 		return tap_poll_vnet(dev, budget);
 	while (done < budget) {
-		struct sk_buff *skb = t->spare;
+		struct sk_buff *skb;
 		ssize_t n;
 
-		t->spare = NULL;
+		skb = tap_rx_buffer(dev, room, &n);
 		if (!skb) {
-			skb = skb_alloc(dev->pool, SKB_MAX_HEADER + room);
-			if (skb)
-				skb_reserve(skb, SKB_MAX_HEADER);
-		}
-
-		if (!skb) {
-			/* no buffer: read the frame into nothing, as a NIC out of descriptors drops it */
-			uint8_t sink[64];
-			n = read(t->fd, sink, sizeof(sink));
 			if (n < 0)
 				break;
-			dev->stats.rx_dropped++;
 			continue;
 		}
 		n = read(t->fd, skb->data, room);
