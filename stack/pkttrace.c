@@ -374,6 +374,26 @@ static void pt_icmp(struct pt_out *o, const uint8_t *p, uint32_t caplen, uint32_
 	pt_printf(o, "ICMP %s, length %u", str, length);
 }
 
+/* The addresses and ports as tcpdump puts them, "A.sport > B.dport: ". Without room for the ports:
+ * "A > B" then cut and the truncation mark (tcpdump's own spacing differs, udp ": ", tcp ":"), and
+ * false. */
+static bool pt_ports(struct pt_out *o, const uint8_t *p, uint32_t caplen, const uint8_t *ip,
+		     const char *cut, const char *proto)
+{
+	pt_ipaddr(o, ip + 12);
+	if (caplen < 4) {
+		pt_printf(o, " > ");
+		pt_ipaddr(o, ip + 16);
+		pt_printf(o, "%s", cut);
+		pt_trunc(o, proto);
+		return false;
+	}
+	pt_printf(o, ".%u > ", get_be16(p));
+	pt_ipaddr(o, ip + 16);
+	pt_printf(o, ".%u: ", get_be16(p + 2));
+	return true;
+}
+
 /* ---- UDP (RFC 768), tcpdump's udp_print without -v ---- */
 
 static void pt_udp(struct pt_out *o, const uint8_t *p, uint32_t caplen, uint32_t length,
@@ -381,18 +401,8 @@ static void pt_udp(struct pt_out *o, const uint8_t *p, uint32_t caplen, uint32_t
 {
 	uint32_t ulen;
 
-	if (caplen < 4) {
-		pt_ipaddr(o, ip + 12);
-		pt_printf(o, " > ");
-		pt_ipaddr(o, ip + 16);
-		pt_printf(o, ": ");
-		pt_trunc(o, "udp");
+	if (!pt_ports(o, p, caplen, ip, ": ", "udp"))
 		return;
-	}
-	pt_ipaddr(o, ip + 12);
-	pt_printf(o, ".%u > ", get_be16(p));
-	pt_ipaddr(o, ip + 16);
-	pt_printf(o, ".%u: ", get_be16(p + 2));
 	if (length < 8) {
 		pt_printf(o, "truncated-udp %u", length);
 		return;
@@ -598,18 +608,8 @@ static void pt_tcp(struct pt_out *o, const uint8_t *p, uint32_t caplen, uint32_t
 	uint32_t hlen, seq, n = 0;
 	uint8_t f;
 
-	if (caplen < 4) {
-		pt_ipaddr(o, ip + 12);
-		pt_printf(o, " > ");
-		pt_ipaddr(o, ip + 16);
-		pt_printf(o, ":");
-		pt_trunc(o, "tcp");
+	if (!pt_ports(o, p, caplen, ip, ":", "tcp"))
 		return;
-	}
-	pt_ipaddr(o, ip + 12);
-	pt_printf(o, ".%u > ", get_be16(p));
-	pt_ipaddr(o, ip + 16);
-	pt_printf(o, ".%u: ", get_be16(p + 2));
 	if (caplen < 20) {
 		pt_trunc(o, "tcp");
 		return;
