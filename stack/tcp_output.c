@@ -205,15 +205,21 @@ static int tcp_emit(struct tcp_sock *tp, struct sk_buff *skb, uint32_t seq, uint
 		tcp_timer_clear(tp, TCP_T_DELACK);
 	}
 	{
-		/* a GSO frame is gso_segs segments on the wire (Linux's tcp_skb_pcount) */
+		/* a GSO frame is gso_segs segments on the wire (Linux's tcp_skb_pcount); one that IP
+		 * refuses (-EMSGSIZE) is sent again segment by segment, and counted then */
 		uint32_t segs = skb_shinfo(skb)->gso_size ? skb_shinfo(skb)->gso_segs : 1;
+		bool gso = skb_shinfo(skb)->gso_size != 0;
+		int r;
 
-		st->stats.tcp[TCP_MIB_OutSegs] += segs;
-		tp->segs_out += segs;
+		if (flags & TCPF_RST)
+			TCP_INC(st, OutRsts);
+		r = ip_output(st, skb, &o);
+		if (!(gso && r == -EMSGSIZE)) {
+			st->stats.tcp[TCP_MIB_OutSegs] += segs;
+			tp->segs_out += segs;
+		}
+		return r;
 	}
-	if (flags & TCPF_RST)
-		TCP_INC(st, OutRsts);
-	return ip_output(st, skb, &o);
 }
 
 /* A segment with no payload. */
