@@ -147,8 +147,14 @@ static void pair_xmit(struct netdev *dev, struct sk_buff **skbs, uint32_t n)
 			f->next = NULL;
 			f->len = skb->len;
 			memcpy(f->data, skb->data, skb->len);
-			netdev_vnet_hdr_from_skb(skb, &h);
-			netdev_vnet_hdr_emit(f->vnet, &h);
+			/* a sender without offloads has no metadata to give: a blank header, which a
+			 * peer that reads headers (pair_poll, NETDEV_F_VNET_HDR) takes as none */
+			if (dev->features & NETDEV_F_VNET_HDR) {
+				netdev_vnet_hdr_from_skb(skb, &h);
+				netdev_vnet_hdr_emit(f->vnet, &h);
+			} else {
+				memset(f->vnet, 0, sizeof(f->vnet));
+			}
 		}
 		pthread_mutex_lock(&w->lock);
 		if (!f || !w->end[other] || w->q[other].len >= w->capacity) {
