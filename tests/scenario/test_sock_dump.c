@@ -133,6 +133,9 @@ static void recv_n(int fd, size_t n)
 	}
 }
 
+/* bytes_acked and bytes_received against the transfer's own sizes; segs_out and segs_in only as the
+ * dump printing TCP_INFO's fields (both read one counter: what they count is checked against the
+ * stack's Tcp OutSegs and InSegs by the caller). */
 static void check_counters(const struct row *r, const struct tcp_info *ti, unsigned long long acked,
 			   unsigned long long received)
 {

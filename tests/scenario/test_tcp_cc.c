@@ -123,6 +123,49 @@ static struct dropper *link_up(struct two *t, const char *cc)
 
 #define PAT 251 /* the stream's byte i is i % 251 */
 
+/* The stream's bytes i % PAT, any offset: PAT bytes of slack after 64 KiB. */
+static uint8_t pat_buf[65536 + PAT];
+
+static void pat_init(void)
+{
+	for (uint32_t i = 0; i < sizeof(pat_buf); i++)
+		pat_buf[i] = (uint8_t)(i % PAT);
+}
+
+/* Send the stream from byte *sent, up to limit bytes in all, until the send buffer is full. */
+static void pat_send(struct us_tcp *snd, uint64_t *sent, uint64_t limit)
+{
+	while (*sent < limit) {
+		uint32_t k = limit - *sent < 65536 ? (uint32_t)(limit - *sent) : 65536;
+		int n = us_tcp_send(snd, pat_buf + *sent % PAT, k);
+
+		if (n == -EAGAIN)
+			break;
+		ck_assert_int_gt(n, 0);
+		*sent += (uint64_t)n;
+	}
+}
+
+/* Read what has arrived, each byte checked against the stream from byte *got (who: for the
+ * message). */
+static void pat_recv(struct us_tcp *rcv, uint64_t *got, const char *who)
+{
+	static uint8_t rbuf[65536];
+
+	for (;;) {
+		int n = us_tcp_recv(rcv, rbuf, sizeof(rbuf));
+
+		if (n == -EAGAIN)
+			break;
+		ck_assert_int_gt(n, 0);
+		for (int i = 0; i < n; i++)
+			if (rbuf[i] != (*got + (uint64_t)i) % PAT)
+				ck_abort_msg("%s: byte %llu out of place", who,
+					     (unsigned long long)(*got + (uint64_t)i));
+		*got += (uint64_t)n;
+	}
+}
+
 struct run {
 	const char *cc;
 	uint64_t reach_ns;	    /* loss to sustained 90 %; HORIZON_NS when never */
@@ -136,7 +179,6 @@ struct run {
  * forced loss (armed once the window reaches 300 segments, during slow start). */
 static void bulk(struct run *r)
 {
-	static uint8_t sbuf[65536 + PAT], rbuf[65536];
 	struct two t;
 	struct dropper *drop;
 	struct us_tcp *l, *server, *client;
@@ -147,8 +189,7 @@ static void bulk(struct run *r)
 	int err, bins = 0;
 	bool found = false;
 
-	for (uint32_t i = 0; i < sizeof(sbuf); i++)
-		sbuf[i] = (uint8_t)(i % PAT);
+	pat_init();
 	drop = link_up(&t, r->cc);
 	bdev = us_stack_netdev(t.b, 1);
 	l = us_tcp_open(t.b);
@@ -166,25 +207,9 @@ static void bulk(struct run *r)
 	for (long step = 0; step < 100000; step++) {
 		uint64_t now = us_clock_now(&t.clock);
 
-		for (;;) {
-			int n = us_tcp_send(server, sbuf + sent % PAT, 65536);
-			if (n == -EAGAIN)
-				break;
-			ck_assert_int_gt(n, 0);
-			sent += (uint64_t)n;
-		}
+		pat_send(server, &sent, UINT64_MAX);
 		two_run(&t, MS);
-		for (;;) {
-			int n = us_tcp_recv(client, rbuf, sizeof(rbuf));
-			if (n == -EAGAIN)
-				break;
-			ck_assert_int_gt(n, 0);
-			for (int i = 0; i < n; i++)
-				if (rbuf[i] != (got + (uint64_t)i) % PAT)
-					ck_abort_msg("%s: byte %llu out of place", r->cc,
-						     (unsigned long long)(got + (uint64_t)i));
-			got += (uint64_t)n;
-		}
+		pat_recv(client, &got, r->cc);
 		us_tcp_info(server, &ti);
 		if (!drop->dropped && !drop->armed && ti.snd_cwnd >= 300 * ti.snd_mss)
 			drop->armed = true;
@@ -291,7 +316,6 @@ struct lan_run {
  * every byte checked; a's loss detection as tcp_recovery says (b, the receiver, as the default). */
 static void lan_transfer(double loss, uint32_t recovery, struct lan_run *r)
 {
-	static uint8_t sbuf[65536 + PAT], rbuf[65536];
 	struct netdev_fault_config fc = { .seed = 3, .drop = loss, .latency_ns = LAN_ONE_WAY_NS,
 					  .rate_bps = LAN_RATE_BPS, .queue_frames = 1000 };
 	struct us_stack_config ca = { .tcp_rmem = 1u << 20, .tcp_wmem = 1u << 20, .tcp_recovery = recovery };
@@ -303,8 +327,7 @@ static void lan_transfer(double loss, uint32_t recovery, struct lan_run *r)
 	struct two t;
 	int err;
 
-	for (uint32_t i = 0; i < sizeof(sbuf); i++)
-		sbuf[i] = (uint8_t)(i % PAT);
+	pat_init();
 	two_up_opts(&t, &o);
 	l = us_tcp_open(t.b);
 	ck_assert_int_eq(us_tcp_bind(l, 0, 5001), 0);
@@ -319,25 +342,9 @@ static void lan_transfer(double loss, uint32_t recovery, struct lan_run *r)
 	ck_assert_ptr_nonnull(rcv);
 	start = us_clock_now(&t.clock);
 	for (long step = 0; got < LAN_BYTES; step++) {
-		while (sent < LAN_BYTES) {
-			uint32_t k = LAN_BYTES - sent < 65536 ? (uint32_t)(LAN_BYTES - sent) : 65536;
-			int n = us_tcp_send(snd, sbuf + sent % PAT, k);
-			if (n == -EAGAIN)
-				break;
-			ck_assert_int_gt(n, 0);
-			sent += (uint64_t)n;
-		}
+		pat_send(snd, &sent, LAN_BYTES);
 		two_run(&t, MS);
-		for (;;) {
-			int n = us_tcp_recv(rcv, rbuf, sizeof(rbuf));
-			if (n == -EAGAIN)
-				break;
-			ck_assert_int_gt(n, 0);
-			for (int i = 0; i < n; i++)
-				if (rbuf[i] != (got + (uint64_t)i) % PAT)
-					ck_abort_msg("byte %llu out of place", (unsigned long long)(got + (uint64_t)i));
-			got += (uint64_t)n;
-		}
+		pat_recv(rcv, &got, "lan");
 		ck_assert_msg(step < 3600000, "stalled at %llu of %u bytes", (unsigned long long)got, LAN_BYTES);
 	}
 	r->ns = us_clock_now(&t.clock) - start;
