@@ -10,7 +10,7 @@
  * IFF_VNET_HDR does (a virtio_net_hdr, vnet.c), and the ends advertise the same offloads: frames up
  * to 64 KB with partial checksums and TCPv4 GSO, so that the stack's offload paths can be tested.
  */
-#include "ustack/netdev.h"
+#include "netdev_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -29,7 +29,6 @@ struct pair_frame {
 };
 
 /* The largest GSO frame an end with vnet_hdr sends, as TAP's (64 KB and a VLAN tag). */
-#define PAIR_GSO_FRAME_MAX (65536u + ETH_VLAN_HLEN)
 
 struct pair_queue {
 	struct pair_frame *head, *tail;
@@ -131,10 +130,7 @@ static void pair_xmit(struct netdev *dev, struct sk_buff **skbs, uint32_t n)
 		struct sk_buff *skb = skbs[i];
 		struct pair_frame *f = NULL;
 
-		uint32_t max = dev->mtu + ETH_HLEN + ETH_VLAN_HLEN;
-
-		if ((dev->features & NETDEV_F_TSO4) && skb_shinfo(skb)->gso_size)
-			max = PAIR_GSO_FRAME_MAX;
+		uint32_t max = netdev_frame_max(dev, skb);
 		if (skb->len > max) {
 			dev->stats.tx_errors++;
 			skb_free(skb);

@@ -9,7 +9,7 @@
  * which only virtio rings use) and TUN_F_CSUM | TUN_F_TSO4: each read returns the header and a frame
  * of up to 64 KB, each write takes the header (vnet.c) and a frame, gathered with writev.
  */
-#include "ustack/netdev.h"
+#include "netdev_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +24,6 @@
 
 /* The largest frame a TSO4 TAP device hands over: the kernel's GSO limit for it (GSO_LEGACY_MAX_SIZE,
  * 65536 bytes from the Ethernet header on) and a VLAN tag. */
-#define TAP_GSO_FRAME_MAX (65536u + ETH_VLAN_HLEN)
 
 struct tap_dev {
 	int fd;
@@ -62,7 +61,7 @@ static struct sk_buff *tap_rx_buffer(struct netdev *dev, uint32_t room, ssize_t 
 static int tap_poll_vnet(struct netdev *dev, uint32_t budget)
 {
 	struct tap_dev *t = dev->priv;
-	uint32_t room = TAP_GSO_FRAME_MAX + 1, small = dev->mtu + ETH_HLEN + ETH_VLAN_HLEN;
+	uint32_t room = NETDEV_GSO_FRAME_MAX + 1, small = dev->mtu + ETH_HLEN + ETH_VLAN_HLEN;
 	uint32_t done = 0;
 
 	while (done < budget) {
@@ -177,12 +176,10 @@ static void tap_xmit(struct netdev *dev, struct sk_buff **skbs, uint32_t n)
 
 	for (uint32_t i = 0; i < n; i++) {
 		struct sk_buff *skb = skbs[i];
-		uint32_t max = dev->mtu + ETH_HLEN + ETH_VLAN_HLEN;
+		uint32_t max = netdev_frame_max(dev, skb);
 		uint8_t vh[NETDEV_VNET_HDR_LEN];
 		ssize_t w, want = (ssize_t)skb->len;
 
-		if (t->vnet && skb_shinfo(skb)->gso_size)
-			max = TAP_GSO_FRAME_MAX;
 		if (skb->len > max || skb->len < ETH_HLEN) {
 			dev->stats.tx_errors++;
 			skb_free(skb);
