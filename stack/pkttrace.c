@@ -52,9 +52,14 @@ static void pt_trunc(struct pt_out *o, const char *proto)
 	pt_printf(o, " [|%s]", proto);
 }
 
+static void pt_fmt_addr(char *s, const uint8_t *a);
+
 static void pt_ipaddr(struct pt_out *o, const uint8_t *a)
 {
-	pt_printf(o, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+	char s[16];
+
+	pt_fmt_addr(s, a);
+	pt_printf(o, "%s", s);
 }
 
 /* A link-layer address of n bytes, tcpdump's linkaddr_string: hex bytes joined by colons. */
@@ -254,9 +259,10 @@ static const struct pt_name pt_icmp_types[] = {
 	{ 0, NULL },
 };
 
+/* A dotted quad from wire bytes, as the stack formats an address (us_format_ipv4). */
 static void pt_fmt_addr(char *s, const uint8_t *a)
 {
-	snprintf(s, 16, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+	us_format_ipv4(get_be32(a), s);
 }
 
 /* The words for one ICMP message into str; false when a field they need is not there. The quoted
